@@ -1,0 +1,300 @@
+//! Xsolla's "Get order" HTTP request, for polling and one-shot checks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::contents::normalize_contents;
+use crate::events::{ErrorInfo, ErrorKind, Status};
+use crate::secret::Token;
+
+/// Largest response body read; anything longer is refused.
+pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What one successful request says about an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderSnapshot {
+    /// The order's status.
+    pub status: Status,
+    /// The order's `content` object as normalized JSON, if the body had one.
+    pub contents: Option<String>,
+}
+
+/// Why a request failed, sorted by what the tracker should do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// Retry later (connect error, timeout, 5xx, 429, unreadable body); `retry_after` from the server.
+    Transient {
+        info: ErrorInfo,
+        retry_after: Option<Duration>,
+    },
+    /// 401: the token was refused.
+    Unauthorized(ErrorInfo),
+    /// 404: no such order.
+    NotFound(ErrorInfo),
+    /// Any other answer that retrying will not change (400, 403, 422...).
+    Fatal(ErrorInfo),
+}
+
+impl ApiError {
+    /// The error details.
+    pub fn info(&self) -> &ErrorInfo {
+        match self {
+            ApiError::Transient { info, .. } => info,
+            ApiError::Unauthorized(i) | ApiError::NotFound(i) | ApiError::Fatal(i) => i,
+        }
+    }
+}
+
+/// An HTTP client for one project's order endpoint. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Arc<str>,
+    project_id: i64,
+}
+
+impl ApiClient {
+    /// Builds the client: bounded timeouts, a small idle pool, no redirects.
+    pub fn new(config: &Config, tls: Arc<rustls::ClientConfig>) -> Result<ApiClient, String> {
+        let timeout = config.timing.request_timeout;
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls((*tls).clone())
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .pool_max_idle_per_host(2)
+            .pool_idle_timeout(Duration::from_secs(50))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("xo-tracker/", env!("CARGO_PKG_VERSION")));
+        if config.allow_insecure_loopback {
+            builder = builder.no_proxy();
+        }
+        let http = builder
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(ApiClient {
+            http,
+            base: config.api_base_url.trim_end_matches('/').into(),
+            project_id: config.project_id,
+        })
+    }
+
+    /// `GET {base}/v2/project/{project}/order/{order}` with the token as bearer.
+    pub async fn get_order(&self, order_id: i64, token: &Token) -> Result<OrderSnapshot, ApiError> {
+        let url = format!(
+            "{}/v2/project/{}/order/{}",
+            self.base, self.project_id, order_id
+        );
+        let response = self
+            .http
+            .get(&url)
+            .bearer_auth(token.expose())
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| transient(request_error_kind(&e), 0, describe_request_error(&e), None))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = read_body(response).await?;
+        classify(order_id, status, &body, retry_after)
+    }
+}
+
+fn transient(
+    kind: ErrorKind,
+    http_status: u16,
+    message: String,
+    retry_after: Option<Duration>,
+) -> ApiError {
+    ApiError::Transient {
+        info: ErrorInfo {
+            kind,
+            http_status,
+            message,
+        },
+        retry_after,
+    }
+}
+
+fn request_error_kind(e: &reqwest::Error) -> ErrorKind {
+    if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    }
+}
+
+/// The error chain (with the URL, which holds no secret; never the headers, which hold the token).
+fn describe_request_error(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    format!("order request failed: {text}")
+}
+
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(transient(
+                        ErrorKind::Protocol,
+                        response.status().as_u16(),
+                        format!("order response body is larger than {MAX_BODY_BYTES} bytes"),
+                        None,
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(transient(
+                    request_error_kind(&e),
+                    0,
+                    describe_request_error(&e),
+                    None,
+                ))
+            }
+        }
+    }
+}
+
+/// Turns an HTTP answer into a snapshot or a classified error.
+pub fn classify(
+    order_id: i64,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> Result<OrderSnapshot, ApiError> {
+    let info = |kind, what: &str| ErrorInfo {
+        kind,
+        http_status: status,
+        message: error_message(status, body, what),
+    };
+    match status {
+        200 => {
+            parse_order(order_id, body).map_err(|m| transient(ErrorKind::Protocol, 200, m, None))
+        }
+        401 => Err(ApiError::Unauthorized(info(
+            ErrorKind::Unauthorized,
+            "token refused",
+        ))),
+        404 => Err(ApiError::NotFound(info(
+            ErrorKind::NotFound,
+            "order not found",
+        ))),
+        429 => Err(ApiError::Transient {
+            info: info(ErrorKind::RateLimited, "rate limited"),
+            retry_after,
+        }),
+        408 | 500..=599 => Err(ApiError::Transient {
+            info: info(ErrorKind::Http, "server error"),
+            retry_after,
+        }),
+        _ => Err(ApiError::Fatal(info(ErrorKind::Http, "unexpected answer"))),
+    }
+}
+
+/// `HTTP <status>: <errorMessage>` from Xsolla's error body, or a generic text.
+fn error_message(status: u16, body: &[u8], what: &str) -> String {
+    let detail = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+        v.get("errorMessage")
+            .and_then(Value::as_str)
+            .map(|s| truncate(s, 200))
+    });
+    match detail {
+        Some(d) => format!("HTTP {status}: {d}"),
+        None => format!("HTTP {status}: {what}"),
+    }
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+/// Parses a 200 body: `{"order_id":..,"status":"..","content":{..}}`.
+pub fn parse_order(order_id: i64, body: &[u8]) -> Result<OrderSnapshot, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("order response is not JSON: {e}"))?;
+    let status = value
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "order response has no status".to_owned())?;
+    if let Some(id) = value.get("order_id") {
+        let same =
+            id.as_i64() == Some(order_id) || id.as_str() == Some(order_id.to_string().as_str());
+        if !same {
+            return Err(format!("order response is for order {id}, not {order_id}"));
+        }
+    }
+    let contents = value
+        .get("content")
+        .filter(|c| c.is_object())
+        .map(normalize_contents);
+    Ok(OrderSnapshot {
+        status: Status::parse(status),
+        contents,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_xsolla_success_body() {
+        let body = br#"{"order_id":1,"status":"paid","content":{"price":{"amount":"30","amount_without_discount":"30","currency":"USD"},"virtual_price":null,"is_free":"false","items":[]}}"#;
+        let snap = parse_order(1, body).unwrap();
+        assert_eq!(snap.status, Status::Paid);
+        let contents: Value = serde_json::from_str(snap.contents.as_deref().unwrap()).unwrap();
+        assert_eq!(contents["is_free"], Value::Bool(false));
+    }
+
+    #[test]
+    fn classifies_errors() {
+        let not_found =
+            br#"{"statusCode":404,"errorCode":9001,"errorMessage":"[0401-9001]: Order not found"}"#;
+        match classify(1, 404, not_found, None) {
+            Err(ApiError::NotFound(i)) => {
+                assert_eq!(i.message, "HTTP 404: [0401-9001]: Order not found")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            classify(1, 401, b"", None),
+            Err(ApiError::Unauthorized(_))
+        ));
+        assert!(matches!(
+            classify(1, 503, b"", None),
+            Err(ApiError::Transient { .. })
+        ));
+        let limited = classify(1, 429, b"", Some(Duration::from_secs(7)));
+        assert!(
+            matches!(limited, Err(ApiError::Transient { retry_after: Some(d), .. }) if d.as_secs() == 7)
+        );
+        assert!(matches!(
+            classify(1, 422, b"{}", None),
+            Err(ApiError::Fatal(_))
+        ));
+        assert!(matches!(
+            classify(1, 200, b"<html>", None),
+            Err(ApiError::Transient { .. })
+        ));
+        assert!(matches!(
+            classify(1, 200, br#"{"order_id":2,"status":"done"}"#, None),
+            Err(ApiError::Transient { .. })
+        ));
+    }
+}

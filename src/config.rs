@@ -1,0 +1,244 @@
+//! Library configuration: project, transport, endpoints and timing.
+
+use std::time::Duration;
+
+/// Which push channel carries status updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// Xsolla's Centrifugo endpoint: one connection per token serves every tracked order (default).
+    Centrifugo,
+    /// The legacy per-order socket.
+    LegacySocket,
+    /// No socket: HTTP polling only.
+    PollingOnly,
+}
+
+/// Where callbacks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// On a library thread, as soon as the event happens.
+    Direct,
+    /// Queued until the host calls `dispatch`, on the thread that calls it.
+    Queued,
+}
+
+/// The timers of the tracking algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// Time between two status requests while polling (Xsolla: 3 s).
+    pub poll_interval: Duration,
+    /// A socket without a final status is re-opened after this long (Xsolla: 5 min).
+    pub socket_reestablish: Duration,
+    /// Polling without a final status ends as timed out after this long (Xsolla: 10 min).
+    pub polling_deadline: Duration,
+    /// No tracker lives longer than this.
+    pub overall_deadline: Duration,
+    /// How long to wait for a new token after the server refused the current one.
+    pub token_wait: Duration,
+    /// Limit for one HTTP request, and for a socket's connect and handshake.
+    pub request_timeout: Duration,
+    /// Smallest reconnect and retry delay.
+    pub backoff_min: Duration,
+    /// Largest reconnect and retry delay.
+    pub backoff_max: Duration,
+    /// Delay before the request that confirms a "not found".
+    pub not_found_confirm: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            poll_interval: Duration::from_secs(3),
+            socket_reestablish: Duration::from_secs(5 * 60),
+            polling_deadline: Duration::from_secs(10 * 60),
+            overall_deadline: Duration::from_secs(30 * 60),
+            token_wait: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(10),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(20),
+            not_found_confirm: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Xsolla's production Centrifugo endpoint.
+pub const DEFAULT_CENTRIFUGO_URL: &str = "wss://ws-store.xsolla.com/connection/websocket";
+/// Xsolla's legacy per-order socket endpoint (query parameters are added per order).
+pub const DEFAULT_LEGACY_SOCKET_URL: &str = "wss://store-ws.xsolla.com/sub/order/status";
+/// Xsolla's store API base (`/v2/project/{project}/order/{order}` is appended).
+pub const DEFAULT_API_BASE_URL: &str = "https://store.xsolla.com/api";
+
+/// Everything the library needs to know before it tracks an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The Xsolla project (merchant project) id; required, positive.
+    pub project_id: i64,
+    /// The push channel.
+    pub transport: Transport,
+    /// Where callbacks run.
+    pub delivery: Delivery,
+    /// Centrifugo WebSocket URL.
+    pub centrifugo_url: String,
+    /// Legacy socket URL, without query.
+    pub legacy_socket_url: String,
+    /// Store API base URL.
+    pub api_base_url: String,
+    /// Timers.
+    pub timing: Timing,
+    /// Runtime worker threads (1 by default: a game can afford one).
+    pub worker_threads: usize,
+    /// Allow `ws://` and `http://` to loopback addresses (tests, the simulator). Never on in production.
+    pub allow_insecure_loopback: bool,
+}
+
+impl Config {
+    /// Production defaults for a project.
+    pub fn new(project_id: i64) -> Config {
+        Config {
+            project_id,
+            transport: Transport::Centrifugo,
+            delivery: Delivery::Direct,
+            centrifugo_url: DEFAULT_CENTRIFUGO_URL.to_owned(),
+            legacy_socket_url: DEFAULT_LEGACY_SOCKET_URL.to_owned(),
+            api_base_url: DEFAULT_API_BASE_URL.to_owned(),
+            timing: Timing::default(),
+            worker_threads: 1,
+            allow_insecure_loopback: false,
+        }
+    }
+
+    /// Checks the values; the error says which one is wrong and why.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.project_id <= 0 {
+            return Err(format!(
+                "project_id must be positive, got {}",
+                self.project_id
+            ));
+        }
+        let insecure = self.allow_insecure_loopback;
+        check_endpoint(
+            "centrifugo_url",
+            &self.centrifugo_url,
+            "wss",
+            "ws",
+            insecure,
+        )?;
+        check_endpoint(
+            "legacy_socket_url",
+            &self.legacy_socket_url,
+            "wss",
+            "ws",
+            insecure,
+        )?;
+        check_endpoint(
+            "api_base_url",
+            &self.api_base_url,
+            "https",
+            "http",
+            insecure,
+        )?;
+        let t = &self.timing;
+        for (name, value) in [
+            ("poll_interval", t.poll_interval),
+            ("socket_reestablish", t.socket_reestablish),
+            ("polling_deadline", t.polling_deadline),
+            ("overall_deadline", t.overall_deadline),
+            ("request_timeout", t.request_timeout),
+            ("backoff_min", t.backoff_min),
+        ] {
+            if value.is_zero() {
+                return Err(format!("{name} must be greater than zero"));
+            }
+        }
+        if t.backoff_max < t.backoff_min {
+            return Err("backoff_max must not be below backoff_min".to_owned());
+        }
+        if !(1..=16).contains(&self.worker_threads) {
+            return Err(format!(
+                "worker_threads must be 1..=16, got {}",
+                self.worker_threads
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Endpoint safety: TLS only, unless plain text to a loopback address was explicitly allowed.
+fn check_endpoint(
+    name: &str,
+    url: &str,
+    secure: &str,
+    plain: &str,
+    allow_plain_loopback: bool,
+) -> Result<(), String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| format!("{name} is not a valid URL ({e}): {url}"))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!("{name} must not have a query or fragment: {url}"));
+    }
+    let scheme = parsed.scheme();
+    if scheme == secure {
+        return Ok(());
+    }
+    if scheme == plain {
+        let loopback = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        if loopback && allow_plain_loopback {
+            return Ok(());
+        }
+        return Err(format!(
+            "{name} uses {plain}:// which is only allowed to a loopback address with allow_insecure_loopback: {url}"
+        ));
+    }
+    Err(format!("{name} must use {secure}://, got {scheme}://"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_xsolla() {
+        let c = Config::new(77);
+        c.validate().unwrap();
+        assert_eq!(c.timing.poll_interval, Duration::from_secs(3));
+        assert_eq!(c.timing.socket_reestablish, Duration::from_secs(300));
+        assert_eq!(c.timing.polling_deadline, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn endpoint_safety() {
+        let mut c = Config::new(1);
+        c.api_base_url = "http://127.0.0.1:9/api".into();
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("allow_insecure_loopback"));
+        c.allow_insecure_loopback = true;
+        c.validate().unwrap();
+        c.api_base_url = "http://example.com/api".into();
+        assert!(
+            c.validate().is_err(),
+            "plain text to a remote host is never allowed"
+        );
+        c.api_base_url = "ftp://127.0.0.1/".into();
+        assert!(c.validate().is_err());
+        c.api_base_url = "not a url".into();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(Config::new(0).validate().is_err());
+        let mut c = Config::new(1);
+        c.timing.poll_interval = Duration::ZERO;
+        assert!(c.validate().is_err());
+        let mut c = Config::new(1);
+        c.worker_threads = 0;
+        assert!(c.validate().is_err());
+    }
+}

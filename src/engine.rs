@@ -1,0 +1,248 @@
+//! The tracking engine: starts trackers and checks on a tokio runtime, and cancels them.
+//!
+//! Plain Rust: it runs on whatever runtime handle it is given (the library's own in production,
+//! a test's paused-clock runtime in tests) and knows nothing of C.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::runtime::Handle;
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+
+use crate::api::ApiClient;
+use crate::config::Config;
+use crate::dispatch::{in_listener, Dispatcher, Listener};
+use crate::secret::Token;
+use crate::transport::centrifugo::CentrifugoHubs;
+use crate::transport::SocketSettings;
+use crate::{tls, tracker};
+
+/// Handles are unique in the process, across shutdowns, so a stale one is never mistaken for a new one.
+static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
+
+/// Why an engine call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// An argument is out of range or malformed; the text says which.
+    InvalidArgument(String),
+    /// No tracker or check has this handle (never existed, finished, or cancelled).
+    UnknownHandle(u64),
+    /// The call is not allowed from inside an event or log callback.
+    InListener(&'static str),
+    /// The library is not configured (or was shut down, which clears the configuration).
+    NotConfigured,
+    /// The engine was shut down.
+    ShutDown,
+    /// The call conflicts with live trackers; the text says what to do.
+    Busy(String),
+    /// Something failed inside the library.
+    Internal(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
+            Error::UnknownHandle(h) => write!(f, "unknown handle {h}: it never existed, already delivered its final event, or was cancelled"),
+            Error::InListener(what) => write!(f, "{what} cannot be called from inside an event or log callback"),
+            Error::NotConfigured => write!(f, "the library is not configured: call xo_configure first (xo_shutdown clears the configuration)"),
+            Error::ShutDown => write!(f, "the library was shut down; configure it again to track orders"),
+            Error::Busy(why) => write!(f, "busy: {why}"),
+            Error::Internal(why) => write!(f, "internal error: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// State shared by the engine and its trackers.
+pub struct Shared {
+    /// The configuration the engine was built with.
+    pub config: Arc<Config>,
+    /// The HTTP client.
+    pub api: ApiClient,
+    /// Shared Centrifugo connections.
+    pub hubs: CentrifugoHubs,
+    /// Socket settings.
+    pub sockets: Arc<SocketSettings>,
+    /// Event delivery.
+    pub dispatcher: Dispatcher,
+}
+
+struct Task {
+    abort: AbortHandle,
+    token: Option<watch::Sender<Token>>,
+}
+
+/// Tracks orders; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    tasks: Arc<Mutex<HashMap<u64, Task>>>,
+    runtime: Handle,
+}
+
+impl Engine {
+    /// Builds an engine that spawns its work on `runtime`.
+    pub fn new(config: Config, runtime: Handle) -> Result<Engine, Error> {
+        config.validate().map_err(Error::InvalidArgument)?;
+        let tls = tls::client_config();
+        let api = ApiClient::new(&config, tls.clone()).map_err(Error::Internal)?;
+        let sockets = Arc::new(SocketSettings {
+            tls,
+            timing: config.timing,
+        });
+        let hubs = CentrifugoHubs::new(
+            config.centrifugo_url.clone(),
+            config.project_id,
+            sockets.clone(),
+        );
+        let dispatcher = Dispatcher::new(config.delivery);
+        let shared = Arc::new(Shared {
+            config: Arc::new(config),
+            api,
+            hubs,
+            sockets,
+            dispatcher,
+        });
+        Ok(Engine {
+            shared,
+            tasks: Arc::default(),
+            runtime,
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Starts tracking `order_id`; `listener` gets every event of the returned handle, the last one final.
+    pub fn track(&self, order_id: i64, token: Token, listener: Listener) -> Result<u64, Error> {
+        check_order_id(order_id)?;
+        let handle = self.register(listener)?;
+        let (token_tx, token_rx) = watch::channel(token);
+        let work = tracker::track(self.shared.clone(), handle, order_id, token_rx);
+        self.spawn(handle, work, Some(token_tx));
+        Ok(handle)
+    }
+
+    /// Asks once for the order's status and contents; `listener` gets exactly one `CheckResult`.
+    pub fn check(&self, order_id: i64, token: Token, listener: Listener) -> Result<u64, Error> {
+        check_order_id(order_id)?;
+        let handle = self.register(listener)?;
+        self.spawn(
+            handle,
+            tracker::check(self.shared.clone(), handle, order_id, token),
+            None,
+        );
+        Ok(handle)
+    }
+
+    /// Stops a tracker or check. Once this returns, its listener is never called again (unless this
+    /// is called from inside that listener, whose current call then simply finishes).
+    pub fn cancel(&self, handle: u64) -> Result<(), Error> {
+        let task = lock(&self.tasks).remove(&handle);
+        if let Some(task) = &task {
+            task.abort.abort();
+        }
+        let had_listener = self.shared.dispatcher.remove(handle);
+        if task.is_none() && !had_listener {
+            return Err(Error::UnknownHandle(handle));
+        }
+        Ok(())
+    }
+
+    /// Replaces the token of a live tracker (after a `TokenExpired` event, or before it expires).
+    pub fn update_token(&self, handle: u64, token: Token) -> Result<(), Error> {
+        let tasks = lock(&self.tasks);
+        match tasks.get(&handle).and_then(|t| t.token.as_ref()) {
+            Some(tx) => {
+                tx.send_replace(token);
+                Ok(())
+            }
+            None => Err(Error::UnknownHandle(handle)),
+        }
+    }
+
+    /// Queued delivery: runs up to `max` pending listener calls on this thread.
+    pub fn dispatch(&self, max: usize) -> Result<usize, Error> {
+        if in_listener() {
+            return Err(Error::InListener("dispatch"));
+        }
+        Ok(self.shared.dispatcher.dispatch(max))
+    }
+
+    /// How many events wait for `dispatch`.
+    pub fn pending_events(&self) -> usize {
+        self.shared.dispatcher.pending()
+    }
+
+    /// How many trackers and checks are running.
+    pub fn active(&self) -> usize {
+        lock(&self.tasks).len()
+    }
+
+    /// How many shared Centrifugo connections are open or opening.
+    pub fn centrifugo_connections(&self) -> usize {
+        self.shared.hubs.connection_count()
+    }
+
+    /// Cancels everything; no listener runs once this returns. Further calls fail with `ShutDown`.
+    pub fn shutdown(&self) -> Result<(), Error> {
+        if in_listener() {
+            return Err(Error::InListener("shutdown"));
+        }
+        self.shared.dispatcher.close();
+        for (_, task) in lock(&self.tasks).drain() {
+            task.abort.abort();
+        }
+        Ok(())
+    }
+
+    fn register(&self, listener: Listener) -> Result<u64, Error> {
+        let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .dispatcher
+            .register(handle, listener)
+            .map_err(|_| Error::ShutDown)?;
+        Ok(handle)
+    }
+
+    fn spawn(
+        &self,
+        handle: u64,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+        token: Option<watch::Sender<Token>>,
+    ) {
+        let tasks = self.tasks.clone();
+        let mut live = lock(&self.tasks);
+        let joined = self.runtime.spawn(async move {
+            work.await;
+            lock(&tasks).remove(&handle);
+        });
+        live.insert(
+            handle,
+            Task {
+                abort: joined.abort_handle(),
+                token,
+            },
+        );
+    }
+}
+
+fn check_order_id(order_id: i64) -> Result<(), Error> {
+    if order_id <= 0 {
+        return Err(Error::InvalidArgument(format!(
+            "order_id must be positive, got {order_id}"
+        )));
+    }
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

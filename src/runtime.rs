@@ -1,0 +1,120 @@
+//! The library's process-wide state: the configuration, and a lazily created tokio runtime with
+//! its engine. It can be shut down and configured again (the Unity Editor keeps native libraries
+//! loaded across play sessions).
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+
+use crate::config::Config;
+use crate::dispatch::in_listener;
+use crate::engine::{Engine, Error};
+
+/// How long shutdown waits for the runtime's threads.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+
+struct Running {
+    runtime: Runtime,
+    engine: Engine,
+}
+
+#[derive(Default)]
+struct Library {
+    config: Option<Config>,
+    running: Option<Running>,
+}
+
+static LIBRARY: Mutex<Library> = Mutex::new(Library {
+    config: None,
+    running: None,
+});
+
+fn library() -> MutexGuard<'static, Library> {
+    LIBRARY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sets the configuration for the trackers started from now on. Fails with `Busy` while trackers
+/// from an earlier configuration are still running.
+pub fn configure(config: Config) -> Result<(), Error> {
+    config.validate().map_err(Error::InvalidArgument)?;
+    let idle =
+        {
+            let mut lib = library();
+            match &lib.running {
+                Some(running) if running.engine.active() > 0 => return Err(Error::Busy(
+                    "trackers are running: cancel them or call shutdown before configuring again"
+                        .into(),
+                )),
+                _ => {}
+            }
+            lib.config = Some(config);
+            lib.running.take()
+        };
+    if let Some(old) = idle {
+        stop(old)?;
+    }
+    Ok(())
+}
+
+/// The engine, starting the runtime on first use.
+pub fn engine() -> Result<Engine, Error> {
+    let mut lib = library();
+    if let Some(running) = &lib.running {
+        return Ok(running.engine.clone());
+    }
+    let config = lib.config.clone().ok_or(Error::NotConfigured)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.worker_threads)
+        .max_blocking_threads(2)
+        .thread_name("xo-worker")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
+    let engine = Engine::new(config, runtime.handle().clone())?;
+    lib.running = Some(Running {
+        runtime,
+        engine: engine.clone(),
+    });
+    Ok(engine)
+}
+
+/// Whether `configure` has been called since the last shutdown.
+pub fn is_configured() -> bool {
+    library().config.is_some()
+}
+
+/// Cancels every tracker, stops the runtime and waits (bounded) for its threads; clears the
+/// configuration. Idempotent.
+pub fn shutdown() -> Result<(), Error> {
+    if in_listener() {
+        return Err(Error::InListener("shutdown"));
+    }
+    let running = {
+        let mut lib = library();
+        lib.config = None;
+        lib.running.take()
+    };
+    match running {
+        Some(running) => stop(running),
+        None => Ok(()),
+    }
+}
+
+fn stop(running: Running) -> Result<(), Error> {
+    running.engine.shutdown()?;
+    let runtime = running.runtime;
+    // A runtime must not be dropped inside another runtime's context (the host may be async too):
+    // shut it down from a fresh thread and wait for that.
+    match std::thread::Builder::new()
+        .name("xo-shutdown".into())
+        .spawn(move || runtime.shutdown_timeout(SHUTDOWN_TIMEOUT))
+    {
+        Ok(thread) => thread
+            .join()
+            .map_err(|_| Error::Internal("runtime shutdown panicked".into())),
+        Err(e) => Err(Error::Internal(format!(
+            "cannot start the shutdown thread: {e}"
+        ))),
+    }
+}

@@ -1,0 +1,339 @@
+//! Push transports: how status updates reach a tracker without polling.
+//!
+//! Both sockets run the same connection loop ([`socket_loop`]): connect with a timeout, run the
+//! protocol's handshake, read frames (answering pings, checking liveness), re-open the socket on the
+//! re-establish schedule, and reconnect with backoff after a failure. What differs per protocol is
+//! the handshake and the frame decoder ([`Protocol`]) and who receives the events ([`Fanout`]).
+
+pub mod centrifugo;
+pub mod legacy_socket;
+pub mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::{sleep, sleep_until, timeout, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::backoff::Backoff;
+use crate::config::Timing;
+use crate::events::{ErrorInfo, ErrorKind, Status};
+use crate::log::log_at;
+use ws::WsStream;
+
+/// What a push transport tells a tracker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PushEvent {
+    /// The socket is (again) connected and subscribed.
+    Connected,
+    /// A status for this tracker's order.
+    Status(Status),
+    /// The socket failed; it is being re-established with backoff.
+    Lost(ErrorInfo),
+    /// The server refused these credentials; the socket will not be retried with them.
+    Rejected(ErrorInfo),
+}
+
+/// A tracker's subscription to a push transport; dropping it unsubscribes.
+pub struct PushStream {
+    rx: mpsc::UnboundedReceiver<PushEvent>,
+    _guard: Box<dyn Send + Sync>,
+}
+
+impl PushStream {
+    /// The next event; pending forever once the transport is gone (a tracker then relies on polling).
+    pub async fn recv(&mut self) -> PushEvent {
+        match self.rx.recv().await {
+            Some(event) => event,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// One decoded message from the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inbound {
+    /// A status for an order.
+    Status { order_id: i64, status: Status },
+    /// A server ping (`{}` in Centrifugo's JSON protocol).
+    ServerPing,
+    /// The server asks us to disconnect.
+    Disconnect { code: u16, reason: String },
+    /// A successful reply to the connect command.
+    ConnectReply { id: u64, ping_secs: u64, pong: bool },
+    /// An error reply to a command.
+    ErrorReply {
+        id: u64,
+        code: u32,
+        message: String,
+        temporary: bool,
+    },
+    /// A line that is not valid JSON or not a known message.
+    Malformed(String),
+    /// A valid message this client has no use for.
+    Ignored,
+}
+
+/// How to tell whether an open connection is still alive.
+#[derive(Clone, Copy, Debug)]
+pub struct Liveness {
+    /// The connection is dead after this long without any frame (Centrifugo: ping + 10 s).
+    pub silence_limit: Option<Duration>,
+    /// Whether server pings must be answered with `{}`.
+    pub answer_pings: bool,
+}
+
+/// How a connection ended.
+#[derive(Debug)]
+pub enum SessionEnd {
+    /// Time to re-open it on the re-establish schedule.
+    Reestablish,
+    /// It failed; reconnect with backoff.
+    Lost(ErrorInfo),
+    /// The server refused the credentials; do not reconnect with them.
+    Rejected(ErrorInfo),
+}
+
+/// The parts of a socket protocol that differ between Centrifugo and the legacy socket.
+pub trait Protocol: Send + Sync + 'static {
+    /// The URL to open.
+    fn url(&self) -> String;
+    /// Runs after the WebSocket opens; returns the liveness rule and any messages that arrived with
+    /// the handshake's reply.
+    fn handshake(
+        &self,
+        ws: &mut WsStream,
+    ) -> impl Future<Output = Result<(Liveness, Vec<Inbound>), SessionEnd>> + Send;
+    /// Decodes one text frame (which may hold several messages) into `out`.
+    fn decode(&self, text: &str, out: &mut Vec<Inbound>);
+}
+
+/// Who receives a connection's events.
+pub trait Fanout: Send + Sync + 'static {
+    /// A connection state change, for every subscriber.
+    fn broadcast(&self, event: PushEvent);
+    /// A status for one order's subscribers.
+    fn route(&self, order_id: i64, status: Status);
+}
+
+/// Settings shared by every socket of a library instance.
+pub struct SocketSettings {
+    /// TLS configuration for `wss://`.
+    pub tls: Arc<rustls::ClientConfig>,
+    /// Timers: request timeout (connect), re-establish, backoff.
+    pub timing: Timing,
+}
+
+/// Whether a close code allows reconnecting with the same credentials (Centrifugo's rule).
+pub fn close_code_allows_reconnect(code: u16) -> bool {
+    !(3500..5000).contains(&code) || (4000..4500).contains(&code)
+}
+
+fn ended_by_code(code: u16, reason: &str) -> SessionEnd {
+    let message = format!(
+        "socket closed by server with code {code} ({})",
+        truncate(reason, 120)
+    );
+    if close_code_allows_reconnect(code) {
+        SessionEnd::Lost(ErrorInfo {
+            kind: ErrorKind::Network,
+            http_status: 0,
+            message,
+        })
+    } else {
+        SessionEnd::Rejected(ErrorInfo {
+            kind: ErrorKind::SocketRejected,
+            http_status: 0,
+            message,
+        })
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// Connects, reads and reconnects until the server rejects the credentials (or the task is aborted).
+pub async fn socket_loop<P: Protocol, F: Fanout>(
+    protocol: P,
+    fanout: F,
+    settings: Arc<SocketSettings>,
+) {
+    let timing = settings.timing;
+    let backoff = Backoff {
+        min: timing.backoff_min,
+        max: timing.backoff_max,
+    };
+    let mut failures: u32 = 0;
+    let mut reported_down = false;
+    loop {
+        let end = match connect(&protocol, &settings).await {
+            Ok((mut ws, liveness, early)) => {
+                failures = 0;
+                reported_down = false;
+                fanout.broadcast(PushEvent::Connected);
+                log_at!(Info, "socket connected: {}", protocol.url());
+                run_session(
+                    &protocol,
+                    &fanout,
+                    &mut ws,
+                    liveness,
+                    early,
+                    timing.socket_reestablish,
+                )
+                .await
+            }
+            Err(end) => end,
+        };
+        match end {
+            SessionEnd::Reestablish => {
+                log_at!(
+                    Info,
+                    "re-establishing socket after {:?}",
+                    timing.socket_reestablish
+                );
+                continue;
+            }
+            SessionEnd::Rejected(info) => {
+                log_at!(
+                    Warn,
+                    "socket rejected, not retrying with these credentials: {}",
+                    info.message
+                );
+                fanout.broadcast(PushEvent::Rejected(info));
+                return;
+            }
+            SessionEnd::Lost(info) => {
+                log_at!(Warn, "socket lost: {}", info.message);
+                if !reported_down {
+                    reported_down = true;
+                    fanout.broadcast(PushEvent::Lost(info));
+                }
+            }
+        }
+        let delay = backoff.delay(failures);
+        failures = failures.saturating_add(1);
+        log_at!(Debug, "socket reconnect in {delay:?}");
+        sleep(delay).await;
+    }
+}
+
+async fn connect<P: Protocol>(
+    protocol: &P,
+    settings: &SocketSettings,
+) -> Result<(WsStream, Liveness, Vec<Inbound>), SessionEnd> {
+    let limit = settings.timing.request_timeout;
+    let mut ws = ws::open(&protocol.url(), &settings.tls, limit)
+        .await
+        .map_err(SessionEnd::Lost)?;
+    match timeout(limit, protocol.handshake(&mut ws)).await {
+        Ok(Ok((liveness, early))) => Ok((ws, liveness, early)),
+        Ok(Err(end)) => Err(end),
+        Err(_) => Err(SessionEnd::Lost(ErrorInfo {
+            kind: ErrorKind::Timeout,
+            http_status: 0,
+            message: format!("socket handshake took longer than {limit:?}"),
+        })),
+    }
+}
+
+async fn run_session<P: Protocol, F: Fanout>(
+    protocol: &P,
+    fanout: &F,
+    ws: &mut WsStream,
+    liveness: Liveness,
+    early: Vec<Inbound>,
+    reestablish_after: Duration,
+) -> SessionEnd {
+    let reestablish_at = Instant::now() + reestablish_after;
+    let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
+    let silence_deadline = |now: Instant| {
+        liveness
+            .silence_limit
+            .map_or(far_future, |limit| now + limit)
+    };
+    let mut dead_at = silence_deadline(Instant::now());
+    let mut inbound = early;
+    loop {
+        for message in inbound.drain(..) {
+            if let Some(end) = handle_inbound(message, fanout, ws, liveness).await {
+                close_quietly(ws).await;
+                return end;
+            }
+        }
+        tokio::select! {
+            frame = ws.next() => {
+                dead_at = silence_deadline(Instant::now());
+                match frame {
+                    Some(Ok(Message::Text(text))) => protocol.decode(text.as_str(), &mut inbound),
+                    Some(Ok(Message::Close(frame))) => {
+                        let (code, reason) = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.to_string()));
+                        return ended_by_code(code, &reason);
+                    }
+                    Some(Ok(_)) => {} // binary frames and WebSocket-level pings/pongs only prove liveness
+                    Some(Err(e)) => return SessionEnd::Lost(ws::error_info("socket read failed", &e)),
+                    None => return SessionEnd::Lost(ErrorInfo { kind: ErrorKind::Network, http_status: 0, message: "socket closed without a close frame".into() }),
+                }
+            }
+            _ = sleep_until(dead_at) => {
+                let limit = liveness.silence_limit.unwrap_or_default();
+                close_quietly(ws).await;
+                return SessionEnd::Lost(ErrorInfo { kind: ErrorKind::Timeout, http_status: 0, message: format!("no frame from the server for {limit:?}") });
+            }
+            _ = sleep_until(reestablish_at) => {
+                close_quietly(ws).await;
+                return SessionEnd::Reestablish;
+            }
+        }
+    }
+}
+
+async fn handle_inbound<F: Fanout>(
+    message: Inbound,
+    fanout: &F,
+    ws: &mut WsStream,
+    liveness: Liveness,
+) -> Option<SessionEnd> {
+    match message {
+        Inbound::Status { order_id, status } => fanout.route(order_id, status),
+        Inbound::ServerPing if liveness.answer_pings => {
+            if let Err(e) = ws.send(Message::text("{}")).await {
+                return Some(SessionEnd::Lost(ws::error_info(
+                    "could not answer the server ping",
+                    &e,
+                )));
+            }
+        }
+        Inbound::Disconnect { code, reason } => return Some(ended_by_code(code, &reason)),
+        Inbound::Malformed(why) => log_at!(Warn, "ignoring a malformed socket message: {why}"),
+        _ => {}
+    }
+    None
+}
+
+/// Sends a close frame and waits briefly for the server's, then gives up.
+async fn close_quietly(ws: &mut WsStream) {
+    let _ = timeout(Duration::from_secs(1), async {
+        let _ = ws.close(None).await;
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::close_code_allows_reconnect;
+
+    #[test]
+    fn close_codes_follow_centrifugo() {
+        for code in [1000, 1006, 3000, 3012, 3499, 4000, 4499, 5000] {
+            assert!(close_code_allows_reconnect(code), "{code}");
+        }
+        for code in [3500, 3501, 3503, 3999, 4500, 4999] {
+            assert!(!close_code_allows_reconnect(code), "{code}");
+        }
+    }
+}
