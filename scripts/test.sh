@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting and lints, the Rust suites (library and simulator),
+# the header check, and the C program against the built library and the simulator.
+# Installs what a fresh Debian machine lacks. One build is shared by every step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
+if ((${#need_apt[@]})); then
+  step "installing ${need_apt[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+command -v cargo >/dev/null || { echo "cargo (Rust) is required: https://rustup.rs" >&2; exit 1; }
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "build (debug, shared by every suite below)"
+cargo build --workspace --all-targets --quiet
+lib_dir="$root/target/debug"
+sim_bin="$lib_dir/xo-sim"
+
+step "Rust tests"
+cargo test --workspace --quiet 2>&1 | tee target/rust-tests.log
+rust_summary=$(grep -E '^test result:' target/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')
+
+step "header is current"
+if ! git diff --quiet -- include/xo_tracker.h 2>/dev/null; then
+  echo "include/xo_tracker.h differs from the committed one: commit the regenerated header" >&2
+  exit 1
+fi
+
+step "C ABI test (header only, -Wall -Wextra -Werror)"
+mkdir -p target/c
+cc -std=c11 -Wall -Wextra -Werror -pthread -Iinclude tests/c/test_c_api.c \
+  -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/test_c_api
+target/c/test_c_api "$sim_bin" | tee target/c/test_c_api.log
+c_summary=$(tail -n 1 target/c/test_c_api.log)
+
+step "summary"
+echo "rust: $rust_summary"
+echo "c:    $c_summary"
+read -r rp _ rf _ <<<"$rust_summary"
+read -r cp _ cf _ <<<"$c_summary"
+echo "$((rp + cp)) passed, $((rf + cf)) failed"

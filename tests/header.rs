@@ -1,0 +1,39 @@
+//! The committed C header must be exactly what cbindgen generates from the current sources
+//! (in CI the build does not rewrite it, so a stale header fails here).
+
+#[test]
+fn header_is_current() {
+    let generated = include_str!(concat!(env!("OUT_DIR"), "/xo_tracker.h"));
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/xo_tracker.h"))
+            .expect("include/xo_tracker.h exists");
+    assert!(
+        generated == committed,
+        "include/xo_tracker.h is stale: run `cargo build` outside CI and commit the regenerated header"
+    );
+}
+
+#[test]
+fn header_declares_every_exported_function() {
+    let header = include_str!("../include/xo_tracker.h");
+    for name in [
+        "xo_version",
+        "xo_abi_version",
+        "xo_last_error",
+        "xo_result_string",
+        "xo_configure",
+        "xo_track_order",
+        "xo_check_order",
+        "xo_cancel",
+        "xo_update_token",
+        "xo_dispatch",
+        "xo_shutdown",
+        "xo_set_log_callback",
+    ] {
+        let declared = [" ", "*"]
+            .iter()
+            .any(|before| header.contains(&format!("{before}{name}(")));
+        assert!(declared, "{name} is missing from the header");
+    }
+    assert!(header.contains("#ifndef XO_TRACKER_H") && header.contains("extern \"C\""));
+}
