@@ -392,6 +392,16 @@ int32_t xo_dispatch(uint32_t max_events);
 // (`XO_RESULT_IN_CALLBACK`). Call `xo_configure` again to track again.
 xo_result xo_shutdown(void);
 
+// Mobile lifecycle. `active = 0` when the app goes to the background: sockets close, polling
+// stops and deadlines freeze, but every tracker is kept. `active != 0` when it returns: every
+// tracked order is requested at once, then sockets reconnect. Call it from the engine's
+// pause/resume hooks (Unity `OnApplicationPause`, Unreal application delegates).
+xo_result xo_set_app_active(int32_t active);
+
+// Connectivity came back (the platform reported a network change): every tracker requests its
+// order now and sockets reconnect without waiting out their backoff.
+xo_result xo_network_changed(void);
+
 // Installs a log callback receiving lines up to `max_level` (an `xo_log_level`), or removes it
 // when `callback` is NULL. Lines never contain tokens. The callback may run on any thread.
 //

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the project: formatting and lints, the Rust suites (library and simulator),
-# the header check, and the C program against the built library and the simulator.
+# Runs every test of the project: formatting and lints, the Rust suites (library, simulator, and
+# the header check: in CI the build leaves include/ alone, so a stale committed header fails
+# tests/header.rs), and the C program against the built library and the simulator.
 # Installs what a fresh Debian machine lacks. One build is shared by every step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,12 +30,6 @@ sim_bin="$lib_dir/xo-sim"
 step "Rust tests"
 cargo test --workspace --quiet 2>&1 | tee target/rust-tests.log
 rust_summary=$(grep -E '^test result:' target/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')
-
-step "header is current"
-if ! git diff --quiet -- include/xo_tracker.h 2>/dev/null; then
-  echo "include/xo_tracker.h differs from the committed one: commit the regenerated header" >&2
-  exit 1
-fi
 
 step "C ABI test (header only, -Wall -Wextra -Werror)"
 mkdir -p target/c

@@ -77,10 +77,20 @@ struct Task {
     token: Option<watch::Sender<Token>>,
 }
 
+/// What the host says about the app and the network, watched by every tracker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// False while the app is in the background: sockets closed, polling stopped, deadlines frozen.
+    pub active: bool,
+    /// Bumped each time the host says connectivity came back.
+    pub network_epoch: u64,
+}
+
 /// Tracks orders; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
+    lifecycle: Arc<watch::Sender<Lifecycle>>,
     tasks: Arc<Mutex<HashMap<u64, Task>>>,
     runtime: Handle,
 }
@@ -94,6 +104,7 @@ impl Engine {
         let sockets = Arc::new(SocketSettings {
             tls,
             timing: config.timing,
+            wake: tokio::sync::Notify::new(),
         });
         let hubs = CentrifugoHubs::new(
             config.centrifugo_url.clone(),
@@ -108,8 +119,13 @@ impl Engine {
             sockets,
             dispatcher,
         });
+        let lifecycle = watch::Sender::new(Lifecycle {
+            active: true,
+            network_epoch: 0,
+        });
         Ok(Engine {
             shared,
+            lifecycle: Arc::new(lifecycle),
             tasks: Arc::default(),
             runtime,
         })
@@ -125,7 +141,8 @@ impl Engine {
         check_order_id(order_id)?;
         let handle = self.register(listener)?;
         let (token_tx, token_rx) = watch::channel(token);
-        let work = tracker::track(self.shared.clone(), handle, order_id, token_rx);
+        let lifecycle = self.lifecycle.subscribe();
+        let work = tracker::track(self.shared.clone(), handle, order_id, token_rx, lifecycle);
         self.spawn(handle, work, Some(token_tx));
         Ok(handle)
     }
@@ -166,6 +183,21 @@ impl Engine {
             }
             None => Err(Error::UnknownHandle(handle)),
         }
+    }
+
+    /// Mobile lifecycle: `false` when the app goes to the background (sockets close, polling
+    /// stops, deadlines freeze, trackers are kept); `true` when it returns (every tracked order is
+    /// requested at once, then sockets reconnect).
+    pub fn set_app_active(&self, active: bool) {
+        self.lifecycle
+            .send_if_modified(|l| std::mem::replace(&mut l.active, active) != active);
+    }
+
+    /// Connectivity came back: every tracker requests its order now, and sockets waiting out a
+    /// reconnect delay retry at once.
+    pub fn network_changed(&self) {
+        self.lifecycle.send_modify(|l| l.network_epoch += 1);
+        self.shared.sockets.wake.notify_waiters();
     }
 
     /// Queued delivery: runs up to `max` pending listener calls on this thread.

@@ -19,15 +19,17 @@ struct Running {
     engine: Engine,
 }
 
-#[derive(Default)]
 struct Library {
     config: Option<Config>,
     running: Option<Running>,
+    /// What the host last said about the app; a new engine starts in this state.
+    app_active: bool,
 }
 
 static LIBRARY: Mutex<Library> = Mutex::new(Library {
     config: None,
     running: None,
+    app_active: true,
 });
 
 fn library() -> MutexGuard<'static, Library> {
@@ -72,11 +74,29 @@ pub fn engine() -> Result<Engine, Error> {
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
     let engine = Engine::new(config, runtime.handle().clone())?;
+    engine.set_app_active(lib.app_active);
     lib.running = Some(Running {
         runtime,
         engine: engine.clone(),
     });
     Ok(engine)
+}
+
+/// Mobile lifecycle: pauses (`false`) or resumes (`true`) every tracker, now and for engines
+/// started later.
+pub fn set_app_active(active: bool) {
+    let mut lib = library();
+    lib.app_active = active;
+    if let Some(running) = &lib.running {
+        running.engine.set_app_active(active);
+    }
+}
+
+/// The host says connectivity came back: check and reconnect now.
+pub fn network_changed() {
+    if let Some(running) = &library().running {
+        running.engine.network_changed();
+    }
 }
 
 /// Whether `configure` has been called since the last shutdown.

@@ -20,7 +20,7 @@ use tokio::time::{sleep, sleep_until, Instant};
 use crate::api::{ApiError, OrderSnapshot};
 use crate::backoff::Backoff;
 use crate::config::Transport;
-use crate::engine::Shared;
+use crate::engine::{Lifecycle, Shared};
 use crate::events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, TransportState};
 use crate::log::log_at;
 use crate::secret::Token;
@@ -63,6 +63,7 @@ pub async fn track(
     handle: u64,
     order_id: i64,
     mut token_rx: watch::Receiver<Token>,
+    mut lifecycle: watch::Receiver<Lifecycle>,
 ) {
     let token = token_rx.borrow_and_update().clone();
     let now = Instant::now();
@@ -82,7 +83,7 @@ pub async fn track(
         not_found_strikes: 0,
         token_wait_until: None,
     };
-    let last = tracker.run(&mut token_rx).await;
+    let last = tracker.run(&mut token_rx, &mut lifecycle).await;
     log_at!(
         Info,
         "order {order_id}: tracking ended with {:?}",
@@ -92,7 +93,11 @@ pub async fn track(
 }
 
 impl Tracker {
-    async fn run(&mut self, token_rx: &mut watch::Receiver<Token>) -> Event {
+    async fn run(
+        &mut self,
+        token_rx: &mut watch::Receiver<Token>,
+        lifecycle: &mut watch::Receiver<Lifecycle>,
+    ) -> Event {
         let timing = self.shared.config.timing;
         let mut push = self.open_push();
         if push.is_none() {
@@ -100,7 +105,26 @@ impl Tracker {
         }
         let mut fetch: Option<Fetch> = None;
         let mut token_updates_open = true;
+        let mut lifecycle_open = true;
+        let mut network_epoch = lifecycle.borrow().network_epoch;
         loop {
+            let life = *lifecycle.borrow_and_update();
+            if !life.active {
+                // Background: close the socket, drop the request in flight, freeze the clocks.
+                drop(push.take());
+                drop(fetch.take());
+                self.sleep_while_paused(lifecycle).await;
+                push = self.open_push();
+                if push.is_some() {
+                    self.link = Link::Connecting;
+                }
+                self.fetch_due = Some(Instant::now());
+                continue;
+            }
+            if life.network_epoch != network_epoch {
+                network_epoch = life.network_epoch;
+                self.want_fetch(fetch.is_some());
+            }
             if fetch.is_none()
                 && self.token_wait_until.is_none()
                 && self.fetch_due.is_some_and(|d| d <= Instant::now())
@@ -143,6 +167,7 @@ impl Tracker {
                         push = self.open_push();
                     }
                 }
+                changed = lifecycle.changed(), if lifecycle_open => lifecycle_open = changed.is_ok(),
                 _ = sleep_until_some(fetch_timer) => {}
                 _ = sleep_until_some(polling_deadline) => {
                     let message = format!("no final status after {:?} of polling", timing.polling_deadline);
@@ -158,6 +183,27 @@ impl Tracker {
                 }
             }
         }
+    }
+
+    /// Waits for the app to become active again, then moves every deadline by the pause.
+    async fn sleep_while_paused(&mut self, lifecycle: &mut watch::Receiver<Lifecycle>) {
+        let paused_at = Instant::now();
+        log_at!(Info, "order {}: paused with the app", self.order_id);
+        while !lifecycle.borrow_and_update().active {
+            if lifecycle.changed().await.is_err() {
+                break;
+            }
+        }
+        let paused = paused_at.elapsed();
+        self.deadline += paused;
+        self.poll_anchor += paused;
+        if let Link::Polling { since } = &mut self.link {
+            *since += paused;
+        }
+        if let Some(until) = &mut self.token_wait_until {
+            *until += paused;
+        }
+        log_at!(Info, "order {}: resumed after {paused:?}", self.order_id);
     }
 
     fn open_push(&self) -> Option<PushStream> {

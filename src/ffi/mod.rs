@@ -182,6 +182,28 @@ pub extern "C" fn xo_shutdown() -> xo_result {
     )
 }
 
+/// Mobile lifecycle. `active = 0` when the app goes to the background: sockets close, polling
+/// stops and deadlines freeze, but every tracker is kept. `active != 0` when it returns: every
+/// tracked order is requested at once, then sockets reconnect. Call it from the engine's
+/// pause/resume hooks (Unity `OnApplicationPause`, Unreal application delegates).
+#[no_mangle]
+pub extern "C" fn xo_set_app_active(active: i32) -> xo_result {
+    boundary("xo_set_app_active", xo_result::Panic, || {
+        runtime::set_app_active(active != 0);
+        xo_result::Ok
+    })
+}
+
+/// Connectivity came back (the platform reported a network change): every tracker requests its
+/// order now and sockets reconnect without waiting out their backoff.
+#[no_mangle]
+pub extern "C" fn xo_network_changed() -> xo_result {
+    boundary("xo_network_changed", xo_result::Panic, || {
+        runtime::network_changed();
+        xo_result::Ok
+    })
+}
+
 /// Installs a log callback receiving lines up to `max_level` (an `xo_log_level`), or removes it
 /// when `callback` is NULL. Lines never contain tokens. The callback may run on any thread.
 ///

@@ -125,6 +125,8 @@ pub struct SocketSettings {
     pub tls: Arc<rustls::ClientConfig>,
     /// Timers: request timeout (connect), re-establish, backoff.
     pub timing: Timing,
+    /// Wakes every socket waiting out a reconnect delay (the host said the network is back).
+    pub wake: tokio::sync::Notify,
 }
 
 /// Whether a close code allows reconnecting with the same credentials (Centrifugo's rule).
@@ -217,7 +219,10 @@ pub async fn socket_loop<P: Protocol, F: Fanout>(
         let delay = backoff.delay(failures);
         failures = failures.saturating_add(1);
         log_at!(Debug, "socket reconnect in {delay:?}");
-        sleep(delay).await;
+        tokio::select! {
+            _ = sleep(delay) => {}
+            _ = settings.wake.notified() => failures = 0,
+        }
     }
 }
 

@@ -163,6 +163,8 @@ static void test_bad_input(void) {
     CHECK(strstr(xo_last_error(), "xo_configure") != NULL);
     CHECK(xo_cancel(12345) == XO_RESULT_UNKNOWN_HANDLE);
     CHECK(xo_dispatch(10) == 0);
+    CHECK(xo_set_app_active(1) == XO_RESULT_OK); /* harmless before configuration */
+    CHECK(xo_network_changed() == XO_RESULT_OK);
 
     CHECK(xo_configure(NULL) == XO_RESULT_NULL_ARGUMENT);
     xo_config c = sim_config(XO_DELIVERY_DIRECT);
@@ -311,6 +313,24 @@ static void test_queued_delivery(void) {
     CHECK(xo_shutdown() == XO_RESULT_OK);
 }
 
+static void test_pause_and_resume(void) {
+    xo_config c = sim_config(XO_DELIVERY_DIRECT);
+    CHECK(xo_configure(&c) == XO_RESULT_OK);
+    add_order(707, "new", NULL, 0, 1);
+    recorder r;
+    recorder_init(&r);
+    CHECK(xo_track_order(707, TOKEN, on_event, &r) > 0);
+    CHECK(wait_for(&r, has_any, 5000));
+    CHECK(xo_set_app_active(0) == XO_RESULT_OK);
+    CHECK(sim_post(&sim, "/_sim/status", "{\"order_id\":707,\"status\":\"done\"}") == 200);
+    CHECK(!wait_for(&r, has_final, 400)); /* paused: the change is not seen */
+    CHECK(xo_set_app_active(1) == XO_RESULT_OK);
+    CHECK(wait_for(&r, has_final, 5000)); /* resumed: checked at once */
+    CHECK(r.outcome == XO_OUTCOME_DONE);
+    CHECK(xo_network_changed() == XO_RESULT_OK);
+    CHECK(xo_shutdown() == XO_RESULT_OK);
+}
+
 static void test_check_order(void) {
     xo_config c = sim_config(XO_DELIVERY_DIRECT);
     CHECK(xo_configure(&c) == XO_RESULT_OK);
@@ -357,6 +377,7 @@ int main(int argc, char **argv) {
     test_fallback_to_polling();
     test_cancel_and_callback_rules();
     test_queued_delivery();
+    test_pause_and_resume();
     test_check_order();
     test_shutdown_with_live_trackers_then_again();
     sim_stop(&sim);
