@@ -38,9 +38,18 @@ cc -std=c11 -Wall -Wextra -Werror -pthread -Iinclude tests/c/test_c_api.c \
 target/c/test_c_api "$sim_bin" | tee target/c/test_c_api.log
 c_summary=$(tail -n 1 target/c/test_c_api.log)
 
+step "C example (examples/c/track_order.c) tracks an order end to end"
+cc -std=c11 -Wall -Wextra -Werror -Iinclude examples/c/track_order.c \
+  -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/track_order
+example_summary=$(scripts/run_c_example.sh "$sim_bin" target/c/track_order)
+
 step "summary"
 echo "rust: $rust_summary"
 echo "c:    $c_summary"
-read -r rp _ rf _ <<<"$rust_summary"
-read -r cp _ cf _ <<<"$c_summary"
-echo "$((rp + cp)) passed, $((rf + cf)) failed"
+echo "c example: $example_summary"
+total_passed=0 total_failed=0
+for summary in "$rust_summary" "$c_summary" "$example_summary"; do
+  read -r p _ f _ <<<"$summary"
+  total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
+done
+echo "$total_passed passed, $total_failed failed"
