@@ -361,13 +361,32 @@ impl Tracker {
     }
 
     /// One GET for the contents of a `done` order reported by a push, with two retries.
+    /// The whole attempt is bounded by one request timeout: the grant must not wait long for it.
     async fn fetch_contents(&self) -> (Option<String>, Option<ErrorInfo>) {
+        let limit = self.shared.config.timing.request_timeout;
+        let mut problem = None;
+        let attempts = self.try_fetch_contents(&mut problem);
+        match tokio::time::timeout(limit, attempts).await {
+            Ok(found) => found,
+            Err(_) => {
+                let late = error(
+                    ErrorKind::Timeout,
+                    format!("the order contents did not arrive within {limit:?}"),
+                );
+                (None, problem.or(Some(late)))
+            }
+        }
+    }
+
+    async fn try_fetch_contents(
+        &self,
+        problem: &mut Option<ErrorInfo>,
+    ) -> (Option<String>, Option<ErrorInfo>) {
         let timing = self.shared.config.timing;
         let backoff = Backoff {
             min: timing.backoff_min,
             max: timing.backoff_min * 4,
         };
-        let mut problem = None;
         for attempt in 0..CONTENTS_ATTEMPTS {
             if attempt > 0 {
                 sleep(backoff.delay(attempt - 1)).await;
@@ -378,16 +397,16 @@ impl Tracker {
                     ..
                 }) => return (Some(contents), None),
                 Ok(_) => {
-                    problem = Some(error(
+                    *problem = Some(error(
                         ErrorKind::Protocol,
                         "the order response had no contents".into(),
                     ))
                 }
-                Err(e @ ApiError::Transient { .. }) => problem = Some(e.info().clone()),
+                Err(e @ ApiError::Transient { .. }) => *problem = Some(e.info().clone()),
                 Err(e) => return (None, Some(e.info().clone())),
             }
         }
-        (None, problem)
+        (None, problem.take())
     }
 
     fn emit(&self, kind: EventKind, fill: impl FnOnce(&mut Event)) {

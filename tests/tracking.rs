@@ -716,3 +716,22 @@ async fn shutdown_cancels_everything_and_refuses_new_work() {
         Err(xo_tracker::Error::ShutDown)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_pushed_done_is_final_within_one_request_timeout_even_if_contents_are_slow() {
+    let h = Harness::start(Transport::Centrifugo).await;
+    h.sim.add_order(OrderSpec::new(41).status("new"));
+    let (_, mut rec) = h.track(41);
+    rec.until(|e| e.transport == Some(TransportState::SocketConnected))
+        .await;
+    h.sim.faults().http_delay(41, 10, S(60));
+    let pushed_at = tokio::time::Instant::now();
+    h.sim.set_status(41, "done");
+    let events = rec.until_last().await;
+    let last = final_event(&events);
+    assert_eq!(last.outcome, Outcome::Done);
+    assert!(last.contents.is_none());
+    assert_eq!(last.error.as_ref().unwrap().kind, ErrorKind::Timeout);
+    let took = rec.final_at.unwrap() - pushed_at;
+    assert!(took <= S(10) + Duration::from_millis(10), "{took:?}");
+}
