@@ -11,6 +11,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use crate::faults::{ConnectRejection, HandshakeFault};
 use crate::http::Upgrade;
 use crate::state::{CentrifugoConn, ConnCommand, Shared};
+use crate::stats::MAX_RECORDED_FRAMES;
 use crate::ws::{self, End, Endpoint, Registration, Ws};
 
 /// A connection that sends no connect command within this time is closed (3502 "stale").
@@ -44,14 +45,18 @@ pub(crate) fn push_message(project_id: i64, order_id: i64, status: &str, offset:
 }
 
 /// The successful connect reply. `ping` and `pong` are left out when pings are disabled.
-fn connect_reply(id: &Value, client: &str, ping_secs: u32) -> String {
+///
+/// `subs` lists the connection's server-side subscription to the project's channel (the channel
+/// of [`push_message`]), as Centrifugo does: its official clients (centrifuge-js,
+/// centrifuge-python) only deliver publications of a channel listed there.
+fn connect_reply(id: &Value, client: &str, ping_secs: u32, project_id: i64) -> String {
     let ping = if ping_secs > 0 {
         format!(r#","ping":{ping_secs},"pong":true"#)
     } else {
         String::new()
     };
     format!(
-        r#"{{"id":{id},"connect":{{"client":{},"version":"xo-sim"{ping}}}}}"#,
+        r#"{{"id":{id},"connect":{{"client":{},"version":"xo-sim","subs":{{"orders:{project_id}":{{}}}}{ping}}}}}"#,
         json_string(client)
     )
 }
@@ -210,6 +215,11 @@ impl Connection<'_> {
 
     /// Handles one frame: one or more JSON commands separated by `\n`.
     async fn on_text(&mut self, text: &str) -> Result<(), End> {
+        self.shared.stats_mut(|s| {
+            if s.centrifugo_frames_received.len() < MAX_RECORDED_FRAMES {
+                s.centrifugo_frames_received.push(text.to_owned());
+            }
+        });
         for line in text.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
             let Ok(Value::Object(command)) = serde_json::from_str::<Value>(line) else {
                 return Err(bad_request());
@@ -308,7 +318,7 @@ impl Connection<'_> {
             return Ok(());
         }
         let client = format!("00000000-0000-4000-8000-{:012x}", self.id);
-        let mut frame = connect_reply(id, &client, ping_secs);
+        let mut frame = connect_reply(id, &client, ping_secs, self.shared.config.project_id);
         let mut batched = 0;
         if batch {
             for push in pending {
@@ -397,12 +407,12 @@ mod tests {
             json!({"push":{"channel":"orders:7","pub":{"data":{"order_id":42,"status":"pa\"id"},"offset":3}}})
         );
         assert_eq!(
-            parse(&connect_reply(&json!(5), "c", 25)),
-            json!({"id":5,"connect":{"client":"c","version":"xo-sim","ping":25,"pong":true}})
+            parse(&connect_reply(&json!(5), "c", 25, 7)),
+            json!({"id":5,"connect":{"client":"c","version":"xo-sim","subs":{"orders:7":{}},"ping":25,"pong":true}})
         );
         assert_eq!(
-            parse(&connect_reply(&json!(5), "c", 0)),
-            json!({"id":5,"connect":{"client":"c","version":"xo-sim"}})
+            parse(&connect_reply(&json!(5), "c", 0, 7)),
+            json!({"id":5,"connect":{"client":"c","version":"xo-sim","subs":{"orders:7":{}}}})
         );
         assert_eq!(
             parse(&error_reply(&json!(1), 109, "token \"expired\"", false)),

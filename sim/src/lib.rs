@@ -34,4 +34,4 @@ mod ws;
 pub use faults::Faults;
 pub use orders::{sample_contents, OrderSpec};
 pub use sim::{Sim, SimConfig};
-pub use stats::Stats;
+pub use stats::{Stats, MAX_RECORDED_FRAMES};

@@ -4,6 +4,9 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
+/// How many received Centrifugo frames [`Stats::centrifugo_frames_received`] keeps.
+pub const MAX_RECORDED_FRAMES: usize = 1000;
+
 /// A snapshot of the simulator's counters, returned by [`Sim::stats`](crate::Sim::stats).
 ///
 /// Every counter only grows, except the `*_live` gauges.
@@ -13,6 +16,10 @@ pub struct Stats {
     pub centrifugo_connects: u32,
     /// Every Centrifugo connect command as received (one JSON message, even when it was rejected).
     pub centrifugo_connect_commands: Vec<Value>,
+    /// The raw text of the frames received on Centrifugo connections, byte for byte and in arrival
+    /// order (connect commands, pongs, anything else), for protocol-fidelity checks. Only the first
+    /// [`MAX_RECORDED_FRAMES`] are kept.
+    pub centrifugo_frames_received: Vec<String>,
     /// Connect commands answered with a successful connect reply.
     pub centrifugo_connects_accepted: u32,
     /// Centrifugo upgrade requests answered by a `centrifugo_refuse` or
@@ -62,6 +69,7 @@ impl Stats {
         json!({
             "centrifugo_connects": self.centrifugo_connects,
             "centrifugo_connect_commands": self.centrifugo_connect_commands,
+            "centrifugo_frames_received": self.centrifugo_frames_received,
             "centrifugo_connects_accepted": self.centrifugo_connects_accepted,
             "centrifugo_handshakes_failed": self.centrifugo_handshakes_failed,
             "centrifugo_live": self.centrifugo_live,

@@ -33,6 +33,8 @@ async fn connect_reply_has_the_documented_shape_and_the_command_is_recorded() {
     assert_eq!(connect["version"], json!("xo-sim"));
     assert_eq!(connect["ping"], json!(25));
     assert_eq!(connect["pong"], json!(true));
+    // The server-side subscription, without which official Centrifugo clients drop publications.
+    assert_eq!(connect["subs"], json!({"orders:1001": {}}));
     assert!(reply.get("error").is_none());
 
     let stats = sim.stats();
@@ -41,6 +43,7 @@ async fn connect_reply_has_the_documented_shape_and_the_command_is_recorded() {
     assert_eq!(stats.centrifugo_live, 1);
     let recorded: Value = serde_json::from_str(&command).expect("json");
     assert_eq!(stats.centrifugo_connect_commands, vec![recorded]);
+    assert_eq!(stats.centrifugo_frames_received, vec![command.clone()]);
 
     drop(ws);
     sim.wait_until(|s| s.centrifugo_live == 0).await;
@@ -65,6 +68,7 @@ async fn pings_every_interval_and_counts_pongs() {
     }
     let stats = sim.wait_until(|s| s.pongs_received == 3).await;
     assert_eq!(stats.pings_sent, 3);
+    assert_eq!(stats.centrifugo_frames_received[1..], ["{}", "{}", "{}"]);
     sim.shutdown().await;
 }
 
