@@ -43,12 +43,25 @@ cc -std=c11 -Wall -Wextra -Werror -Iinclude examples/c/track_order.c \
   -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/track_order
 example_summary=$(scripts/run_c_example.sh "$sim_bin" target/c/track_order)
 
+step "protocol interop: the official Centrifugo clients (Python, JavaScript) against the simulator"
+if [[ "$(uname -s)" == Linux ]]; then
+  need=()
+  python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+  command -v npm >/dev/null || need+=(nodejs npm)
+  if ((${#need[@]})); then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+  fi
+fi
+SIM_BIN="$sim_bin" tests/interop/run.sh | tee target/interop.log
+interop_summary=$(tail -n 1 target/interop.log)
+
 step "summary"
 echo "rust: $rust_summary"
 echo "c:    $c_summary"
 echo "c example: $example_summary"
+echo "interop: $interop_summary"
 total_passed=0 total_failed=0
-for summary in "$rust_summary" "$c_summary" "$example_summary"; do
+for summary in "$rust_summary" "$c_summary" "$example_summary" "$interop_summary"; do
   read -r p _ f _ <<<"$summary"
   total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done
