@@ -388,8 +388,10 @@ xo_result xo_update_token(int64_t handle, const char *token);
 int32_t xo_dispatch(uint32_t max_events);
 
 // Cancels every tracker, stops the library's threads (waiting at most 2 s) and clears the
-// configuration. Idempotent. No callback runs once it returns. Not allowed from inside a callback
-// (`XO_RESULT_IN_CALLBACK`). Call `xo_configure` again to track again.
+// configuration, the app state (back to active) and the log callback. Idempotent. No event
+// callback runs once it returns, so the host may unload the code it points to. Not
+// allowed from inside a callback (`XO_RESULT_IN_CALLBACK`). Call `xo_configure` again to track
+// again.
 xo_result xo_shutdown(void);
 
 // Mobile lifecycle. `active = 0` when the app goes to the background: sockets close, polling

@@ -43,6 +43,15 @@ cc -std=c11 -Wall -Wextra -Werror -Iinclude examples/c/track_order.c \
   -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/track_order
 example_summary=$(scripts/run_c_example.sh "$sim_bin" target/c/track_order)
 
+step "C# binding (Unity package, tested under Mono)"
+if [[ "$(uname -s)" == Linux ]]; then
+  LIB_DIR="$lib_dir" SIM_BIN="$sim_bin" bindings/csharp/test.sh
+  cs_summary=$(tail -n 1 target/csharp/test.log)
+else
+  echo "skipped: the Mono suite installs Mono with apt (Linux only)"
+  cs_summary="0 passed, 0 failed"
+fi
+
 step "protocol interop: the official Centrifugo clients (Python, JavaScript) against the simulator"
 if [[ "$(uname -s)" == Linux ]]; then
   need=()
@@ -59,9 +68,10 @@ step "summary"
 echo "rust: $rust_summary"
 echo "c:    $c_summary"
 echo "c example: $example_summary"
+echo "c#: $cs_summary"
 echo "interop: $interop_summary"
 total_passed=0 total_failed=0
-for summary in "$rust_summary" "$c_summary" "$example_summary" "$interop_summary"; do
+for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$interop_summary"; do
   read -r p _ f _ <<<"$summary"
   total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done

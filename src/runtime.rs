@@ -105,7 +105,8 @@ pub fn is_configured() -> bool {
 }
 
 /// Cancels every tracker, stops the runtime and waits (bounded) for its threads; clears the
-/// configuration. Idempotent.
+/// configuration, the app state (back to active) and the log sink, so that nothing of the host's
+/// survives into the next session. Idempotent.
 pub fn shutdown() -> Result<(), Error> {
     if in_listener() {
         return Err(Error::InListener("shutdown"));
@@ -113,12 +114,15 @@ pub fn shutdown() -> Result<(), Error> {
     let running = {
         let mut lib = library();
         lib.config = None;
+        lib.app_active = true;
         lib.running.take()
     };
-    match running {
+    let stopped = match running {
         Some(running) => stop(running),
         None => Ok(()),
-    }
+    };
+    crate::log::set_sink(None, crate::log::Level::Error);
+    stopped
 }
 
 fn stop(running: Running) -> Result<(), Error> {

@@ -168,8 +168,10 @@ pub extern "C" fn xo_dispatch(max_events: u32) -> i32 {
 }
 
 /// Cancels every tracker, stops the library's threads (waiting at most 2 s) and clears the
-/// configuration. Idempotent. No callback runs once it returns. Not allowed from inside a callback
-/// (`XO_RESULT_IN_CALLBACK`). Call `xo_configure` again to track again.
+/// configuration, the app state (back to active) and the log callback. Idempotent. No event
+/// callback runs once it returns, so the host may unload the code it points to. Not
+/// allowed from inside a callback (`XO_RESULT_IN_CALLBACK`). Call `xo_configure` again to track
+/// again.
 #[no_mangle]
 pub extern "C" fn xo_shutdown() -> xo_result {
     boundary(

@@ -329,6 +329,22 @@ static void test_pause_and_resume(void) {
     CHECK(r.outcome == XO_OUTCOME_DONE);
     CHECK(xo_network_changed() == XO_RESULT_OK);
     CHECK(xo_shutdown() == XO_RESULT_OK);
+
+    /* Shutting down while paused, with a log callback: the next session starts active and silent. */
+    CHECK(xo_configure(&c) == XO_RESULT_OK);
+    CHECK(xo_set_log_callback(on_log, NULL, XO_LOG_LEVEL_DEBUG) == XO_RESULT_OK);
+    CHECK(xo_set_app_active(0) == XO_RESULT_OK);
+    CHECK(xo_shutdown() == XO_RESULT_OK);
+    int lines_before = __atomic_load_n(&log_lines, __ATOMIC_SEQ_CST);
+    CHECK(xo_configure(&c) == XO_RESULT_OK);
+    add_order(708, "done", NULL, 0, 1);
+    recorder next;
+    recorder_init(&next);
+    CHECK(xo_track_order(708, TOKEN, on_event, &next) > 0);
+    CHECK(wait_for(&next, has_final, 5000));
+    CHECK(next.outcome == XO_OUTCOME_DONE);
+    CHECK(__atomic_load_n(&log_lines, __ATOMIC_SEQ_CST) == lines_before);
+    CHECK(xo_shutdown() == XO_RESULT_OK);
 }
 
 static void test_check_order(void) {

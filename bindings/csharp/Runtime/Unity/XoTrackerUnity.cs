@@ -1,0 +1,71 @@
+// Unity-only glue: the main-thread pump and the lifecycle hooks that shut the native library down
+// before the managed domain that owns its callbacks goes away. Plain Mono/.NET builds skip it.
+#if UNITY_5_3_OR_NEWER
+using System;
+using UnityEngine;
+#if UNITY_EDITOR
+using UnityEditor;
+#endif
+
+namespace Xo.Tracker
+{
+    public static partial class XoTracker
+    {
+        static partial void OnConfigured()
+        {
+            XoTrackerPump.Ensure();
+        }
+
+        static partial void LogUnhandledUnity(Exception e, ref bool handled)
+        {
+            Debug.LogException(e);
+            handled = true;
+        }
+
+        /// <summary>Shutdown that never throws (quit and reload hooks).</summary>
+        internal static void ShutdownQuietly()
+        {
+            try
+            {
+                Shutdown();
+            }
+            catch (Exception e)
+            {
+                Debug.LogException(e);
+            }
+        }
+
+        // Runs at the start of every play session and player launch, before any scene loads. With
+        // "Enter Play Mode Options" (no domain reload) statics survive the previous session: clear
+        // whatever it left, and (re)register the quit hook exactly once.
+        [RuntimeInitializeOnLoadMethod(RuntimeInitializeLoadType.SubsystemRegistration)]
+        private static void OnSubsystemRegistration()
+        {
+            ShutdownQuietly();
+            XoTrackerPump.ResetStatics();
+            s_appActive = true; // a session starts in the foreground (Configure tells the library)
+            Application.quitting -= ShutdownQuietly;
+            Application.quitting += ShutdownQuietly;
+        }
+
+#if UNITY_EDITOR
+        // Runs after every domain load in the Editor. The native library is never unloaded, so it
+        // must be shut down before this domain's callbacks and GCHandles disappear.
+        [InitializeOnLoadMethod]
+        private static void InstallEditorHooks()
+        {
+            AssemblyReloadEvents.beforeAssemblyReload -= ShutdownQuietly;
+            AssemblyReloadEvents.beforeAssemblyReload += ShutdownQuietly;
+            EditorApplication.playModeStateChanged -= OnPlayModeStateChanged;
+            EditorApplication.playModeStateChanged += OnPlayModeStateChanged;
+        }
+
+        private static void OnPlayModeStateChanged(PlayModeStateChange change)
+        {
+            if (change == PlayModeStateChange.ExitingPlayMode)
+                ShutdownQuietly();
+        }
+#endif
+    }
+}
+#endif

@@ -1,0 +1,227 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Reflection;
+using System.Threading;
+
+namespace Xo.Tracker.Tests
+{
+    /// <summary>
+    /// Drives the Unity-only code (the pump MonoBehaviour and the lifecycle hooks) against the real
+    /// native library, the way Unity would, with the binding compiled with UNITY_5_3_OR_NEWER and
+    /// UNITY_EDITOR against stubbed UnityEngine/UnityEditor assemblies. Each scenario runs in its
+    /// own AppDomain, and unloading it stands in for an Editor domain reload: the native library
+    /// stays loaded across domains exactly as it does in the Editor.
+    /// </summary>
+    internal static class UnityGlueTest
+    {
+        public static void Run(string unityDir, int simPort)
+        {
+            if (!File.Exists(Path.Combine(unityDir, "Xo.Tracker.dll")))
+            {
+                T.Check(false, "the Unity-flavoured build exists in " + unityDir);
+                return;
+            }
+            // Play session 1: frames, pause/resume, then each hook shuts the library down.
+            RunInDomain(unityDir, "lifecycle", simPort);
+            // A domain that dies with a live tracker and without its hooks (they crashed)...
+            RunInDomain(unityDir, "die-with-live-tracker", simPort);
+            // ...leaves nothing that can call into it: the next domain starts clean and tracks.
+            RunInDomain(unityDir, "next-session", simPort);
+        }
+
+        private static void RunInDomain(string unityDir, string scenario, int simPort)
+        {
+            var setup = new AppDomainSetup { ApplicationBase = unityDir };
+            var domain = AppDomain.CreateDomain("unity-" + scenario, null, setup);
+            try
+            {
+                var driver = (UnityGlueDriver)domain.CreateInstanceAndUnwrap(typeof(UnityGlueDriver).Assembly.FullName,
+                    typeof(UnityGlueDriver).FullName);
+                var result = driver.Run(scenario, simPort);
+                T.Passed += result[0];
+                T.Failed += result[1];
+                T.Check(result[0] > 0, scenario + ": the scenario ran checks");
+            }
+            finally
+            {
+                AppDomain.Unload(domain);
+            }
+        }
+    }
+
+    /// <summary>Runs inside the Unity-flavoured AppDomain; returns {passed, failed}.</summary>
+    public sealed class UnityGlueDriver : MarshalByRefObject
+    {
+        private Sim _sim;
+        private Type _pumpType;
+
+        public int[] Run(string scenario, int simPort)
+        {
+            T.Passed = 0;
+            T.Failed = 0;
+            try
+            {
+                _sim = new Sim(simPort);
+                _pumpType = typeof(XoTracker).Assembly.GetType("Xo.Tracker.XoTrackerPump");
+                T.Check(_pumpType != null, "the Unity build has XoTrackerPump");
+                if (_pumpType == null)
+                    return new[] { T.Passed, T.Failed };
+                // What Unity does when a domain loads and when play mode starts.
+                Static(typeof(XoTracker), "InstallEditorHooks");
+                Static(typeof(XoTracker), "OnSubsystemRegistration");
+                switch (scenario)
+                {
+                    case "lifecycle":
+                        Lifecycle();
+                        break;
+                    case "die-with-live-tracker":
+                        XoTracker.Configure(Config());
+                        _sim.AddOrder(801, "new");
+                        var live = XoTracker.Track(801, "glue-token");
+                        T.Check(FramesUntil(() => live.Status == OrderStatus.New, 5000), "live tracker running");
+                        break; // the domain is unloaded without any hook
+                    case "next-session":
+                        XoTracker.Configure(Config());
+                        _sim.AddOrder(802, "new", "done", 200);
+                        var tracking = XoTracker.Track(802, "glue-token");
+                        T.Check(FramesUntil(() => tracking.IsFinished, 5000), "new domain: tracking works");
+                        T.Check(tracking.Outcome != null && tracking.Outcome.IsDone, "done");
+                        _sim.SetStatus(801, "done"); // the dead domain's order: nothing may arrive
+                        Frames(300);
+                        T.Equal(0, XoTracker.ActiveCount, "nothing of the dead domain reached this one");
+                        Hook("SimulateQuit", "UnityEngine.Application");
+                        break;
+                }
+            }
+            catch (Exception e)
+            {
+                T.Check(false, scenario + ": " + e);
+            }
+            return new[] { T.Passed, T.Failed };
+        }
+
+        private void Lifecycle()
+        {
+            XoTracker.Configure(Config());
+            var pump = Pump();
+            T.Check(pump != null, "Configure created the pump");
+            XoTracker.Configure(Config());
+            T.Check(ReferenceEquals(pump, Pump()), "one pump only");
+
+            // Frames deliver events on the main thread.
+            _sim.AddOrder(810, "new", "done", 200);
+            var tracking = XoTracker.Track(810, "glue-token");
+            var mainThread = Thread.CurrentThread.ManagedThreadId;
+            var otherThread = false;
+            tracking.StatusChanged += s => otherThread |= Thread.CurrentThread.ManagedThreadId != mainThread;
+            T.Check(FramesUntil(() => tracking.IsFinished, 5000), "Update pumps events until the outcome");
+            T.Check(tracking.Outcome != null && tracking.Outcome.IsDone, "done");
+            T.Check(!otherThread, "events ran in Update, on the main thread");
+
+            // OnApplicationPause(true): the library pauses; (false): it checks at once.
+            _sim.AddOrder(811, "new");
+            var paused = XoTracker.Track(811, "glue-token");
+            T.Check(FramesUntil(() => paused.Transport == TransportState.SocketConnected, 5000), "socket connected");
+            Message("OnApplicationFocus", false); // desktop: losing focus pauses nothing
+            Message("OnApplicationPause", true);
+            Frames(200);
+            _sim.SetStatus(811, "done");
+            Frames(400);
+            T.Check(!paused.IsFinished, "paused: nothing learned");
+            Message("OnApplicationPause", false);
+            Message("OnApplicationFocus", true);
+            T.Check(FramesUntil(() => paused.IsFinished, 3000), "resumed: the outcome arrives at once");
+
+            // Each hook shuts the library down with live trackers, and tracking works again after.
+            foreach (var hook in new[] { "beforeAssemblyReload", "ExitingPlayMode", "quitting" })
+            {
+                XoTracker.Configure(Config());
+                _sim.AddOrder(812, "new");
+                var live = XoTracker.Track(812, "glue-token");
+                T.Check(FramesUntil(() => live.Status == OrderStatus.New, 5000), hook + ": tracker running");
+                if (hook == "beforeAssemblyReload")
+                    Hook("SimulateBeforeAssemblyReload", "UnityEditor.AssemblyReloadEvents");
+                else if (hook == "ExitingPlayMode")
+                {
+                    var change = Type.GetType("UnityEditor.PlayModeStateChange, UnityEngine", true);
+                    Type.GetType("UnityEditor.EditorApplication, UnityEngine", true)
+                        .GetMethod("SimulatePlayModeStateChange")
+                        .Invoke(null, new[] { Enum.Parse(change, "ExitingPlayMode") });
+                }
+                else
+                    Hook("SimulateQuit", "UnityEngine.Application");
+                T.Check(!XoTracker.IsConfigured, hook + ": library shut down");
+                T.Equal(0, XoTracker.ActiveCount, hook + ": every GCHandle freed");
+                T.Check(live.IsCancelled && live.Completion.IsCanceled, hook + ": the tracking ended as cancelled");
+                _sim.SetStatus(812, "done");
+                Frames(200);
+                T.Check(!live.IsFinished, hook + ": no event afterwards");
+            }
+            XoTracker.Configure(Config());
+            _sim.AddOrder(813, "done");
+            var again = XoTracker.Track(813, "glue-token");
+            T.Check(FramesUntil(() => again.IsFinished, 5000), "tracking works again after the hooks");
+            Hook("SimulateBeforeAssemblyReload", "UnityEditor.AssemblyReloadEvents"); // leaves the domain clean
+        }
+
+        private XoConfig Config()
+        {
+            return new XoConfig
+            {
+                ProjectId = 1001,
+                CentrifugoUrl = "ws://127.0.0.1:" + _sim.Port + "/connection/websocket",
+                ApiBaseUrl = "http://127.0.0.1:" + _sim.Port + "/api",
+                PollIntervalMs = 100,
+                BackoffMinMs = 50,
+                BackoffMaxMs = 200,
+                AllowInsecureLoopback = true,
+            };
+        }
+
+        private object Pump()
+        {
+            return _pumpType.GetField("s_instance", BindingFlags.NonPublic | BindingFlags.Static).GetValue(null);
+        }
+
+        /// <summary>Sends a MonoBehaviour message to the pump, as Unity does.</summary>
+        private void Message(string name, bool value)
+        {
+            var pump = Pump();
+            _pumpType.GetMethod(name, BindingFlags.NonPublic | BindingFlags.Instance).Invoke(pump, new object[] { value });
+        }
+
+        private void Frames(int ms)
+        {
+            FramesUntil(() => false, ms);
+        }
+
+        /// <summary>Calls the pump's Update like the player loop, until condition holds or ms pass.</summary>
+        private bool FramesUntil(Func<bool> condition, int ms)
+        {
+            var update = _pumpType.GetMethod("Update", BindingFlags.NonPublic | BindingFlags.Instance);
+            var watch = Stopwatch.StartNew();
+            while (true)
+            {
+                var pump = Pump();
+                if (pump != null)
+                    update.Invoke(pump, null);
+                if (condition())
+                    return true;
+                if (watch.ElapsedMilliseconds > ms)
+                    return false;
+                Thread.Sleep(5);
+            }
+        }
+
+        private static void Static(Type type, string method)
+        {
+            type.GetMethod(method, BindingFlags.NonPublic | BindingFlags.Static).Invoke(null, null);
+        }
+
+        private static void Hook(string method, string type)
+        {
+            Type.GetType(type + ", UnityEngine", true).GetMethod(method).Invoke(null, null);
+        }
+    }
+}
