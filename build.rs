@@ -16,6 +16,8 @@ fn main() {
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os == "linux" || target_os == "android" {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+        // Hosts that link by full path (Unreal's build tool) then record this name, not the path.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libxo_tracker.so");
     }
 
     let crate_dir =

@@ -130,19 +130,23 @@ impl Dispatcher {
         }
     }
 
-    /// Calls the event's listener if its handle is alive; returns whether it did.
+    /// Calls the event's listener if its handle is alive; returns whether it did. A handle is
+    /// unregistered before its last event is delivered: from then on it is unknown.
     fn deliver(&self, event: Event) -> bool {
         let _gate = lock(&self.gate);
-        let mut listener = {
+        let taken = {
             let mut listeners = lock(&self.listeners);
-            match listeners
-                .by_handle
-                .get_mut(&event.handle)
-                .and_then(Option::take)
-            {
-                Some(listener) => listener,
-                None => return false,
+            if event.is_last() {
+                listeners.by_handle.remove(&event.handle).flatten()
+            } else {
+                listeners
+                    .by_handle
+                    .get_mut(&event.handle)
+                    .and_then(Option::take)
             }
+        };
+        let Some(mut listener) = taken else {
+            return false;
         };
         IN_LISTENER.with(|f| f.set(true));
         let result = catch_unwind(AssertUnwindSafe(|| listener(&event)));
@@ -154,12 +158,11 @@ impl Dispatcher {
                 event.handle
             );
         }
-        let mut listeners = lock(&self.listeners);
-        if event.is_last() {
-            listeners.by_handle.remove(&event.handle);
-        } else if let Some(slot) = listeners.by_handle.get_mut(&event.handle) {
-            *slot = Some(listener);
-        } // else: removed from inside its own call
+        if !event.is_last() {
+            if let Some(slot) = lock(&self.listeners).by_handle.get_mut(&event.handle) {
+                *slot = Some(listener);
+            } // else: removed from inside its own call
+        }
         true
     }
 }

@@ -166,8 +166,8 @@ impl Engine {
         if let Some(task) = &task {
             task.abort.abort();
         }
-        let had_listener = self.shared.dispatcher.remove(handle);
-        if task.is_none() && !had_listener {
+        // A handle whose last event was delivered is finished even if its task is still winding down.
+        if !self.shared.dispatcher.remove(handle) {
             return Err(Error::UnknownHandle(handle));
         }
         Ok(())

@@ -22,6 +22,9 @@ struct Running {
 struct Library {
     config: Option<Config>,
     running: Option<Running>,
+    /// The engine a shutdown in progress is stopping: cancels still reach it (and wait for its
+    /// callbacks) until the shutdown is over.
+    stopping: Option<Engine>,
     /// What the host last said about the app; a new engine starts in this state.
     app_active: bool,
 }
@@ -29,6 +32,7 @@ struct Library {
 static LIBRARY: Mutex<Library> = Mutex::new(Library {
     config: None,
     running: None,
+    stopping: None,
     app_active: true,
 });
 
@@ -99,9 +103,14 @@ pub fn network_changed() {
     }
 }
 
-/// Whether `configure` has been called since the last shutdown.
-pub fn is_configured() -> bool {
-    library().config.is_some()
+/// The engine that owns existing handles: the running one, or the one a shutdown in progress is
+/// stopping. Never starts a runtime.
+pub fn engine_for_handles() -> Option<Engine> {
+    let lib = library();
+    lib.running
+        .as_ref()
+        .map(|r| r.engine.clone())
+        .or_else(|| lib.stopping.clone())
 }
 
 /// Cancels every tracker, stops the runtime and waits (bounded) for its threads; clears the
@@ -115,12 +124,17 @@ pub fn shutdown() -> Result<(), Error> {
         let mut lib = library();
         lib.config = None;
         lib.app_active = true;
-        lib.running.take()
+        let running = lib.running.take();
+        if let Some(running) = &running {
+            lib.stopping = Some(running.engine.clone());
+        }
+        running
     };
     let stopped = match running {
         Some(running) => stop(running),
         None => Ok(()),
     };
+    library().stopping = None;
     crate::log::set_sink(None, crate::log::Level::Error);
     stopped
 }

@@ -299,10 +299,9 @@ unsafe fn read_token(token: *const c_char) -> Result<Token, xo_result> {
     Token::new(text).map_err(|why| fail(xo_result::InvalidArgument, why))
 }
 
+/// The engine that owns existing handles, if any (never starts one).
 fn running_engine() -> Option<Engine> {
-    runtime::is_configured()
-        .then(runtime::engine)
-        .and_then(Result::ok)
+    runtime::engine_for_handles()
 }
 
 fn with_engine(
