@@ -52,6 +52,10 @@ else
   cs_summary="0 passed, 0 failed"
 fi
 
+step "C++ wrapper (plain, -fno-exceptions, ASan/UBSan) and the Unreal plugin's engine-free check"
+LIB_DIR="$lib_dir" SIM_BIN="$sim_bin" bindings/cpp/test.sh | tee target/cpp-tests.log
+cpp_summary=$(tail -n 1 target/cpp-tests.log)
+
 step "protocol interop: the official Centrifugo clients (Python, JavaScript) against the simulator"
 if [[ "$(uname -s)" == Linux ]]; then
   need=()
@@ -69,9 +73,10 @@ echo "rust: $rust_summary"
 echo "c:    $c_summary"
 echo "c example: $example_summary"
 echo "c#: $cs_summary"
+echo "c++/unreal: $cpp_summary"
 echo "interop: $interop_summary"
 total_passed=0 total_failed=0
-for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$interop_summary"; do
+for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$interop_summary"; do
   read -r p _ f _ <<<"$summary"
   total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done

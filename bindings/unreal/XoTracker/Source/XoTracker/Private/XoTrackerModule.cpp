@@ -1,0 +1,276 @@
+#include "XoTrackerModule.h"
+
+#include "HAL/PlatformMisc.h"
+#include "HAL/PlatformProcess.h"
+#include "Interfaces/IPluginManager.h"
+#include "Misc/CoreDelegates.h"
+#include "Misc/Paths.h"
+
+#include "XoTrackerSettings.h"
+#include "XoTrackerTypes.h"
+
+DEFINE_LOG_CATEGORY(LogXoTracker);
+
+#define LOCTEXT_NAMESPACE "FXoTrackerModule"
+
+namespace
+{
+	// Where XoTrackerLibrary.Build.cs stages the desktop library, relative to
+	// <Plugin>/Binaries/ThirdParty/XoTracker/. Null: linked statically (iOS) or loaded by the
+	// platform before the game library (Android, through the UPL file).
+#if PLATFORM_WINDOWS
+	const TCHAR* const XoTrackerRuntimeLibraryPath = TEXT("Win64/xo_tracker.dll");
+#elif PLATFORM_MAC
+	const TCHAR* const XoTrackerRuntimeLibraryPath = TEXT("Mac/libxo_tracker.dylib");
+#elif PLATFORM_LINUX && PLATFORM_CPU_ARM_FAMILY
+	const TCHAR* const XoTrackerRuntimeLibraryPath = TEXT("Linux/aarch64-unknown-linux-gnueabi/libxo_tracker.so");
+#elif PLATFORM_LINUX
+	const TCHAR* const XoTrackerRuntimeLibraryPath = TEXT("Linux/x86_64-unknown-linux-gnu/libxo_tracker.so");
+#else
+	const TCHAR* const XoTrackerRuntimeLibraryPath = nullptr;
+#endif
+
+	FString Describe(const xo::Error& Error)
+	{
+		return FString::Printf(TEXT("%s (%d)"), *XoTracker::ToFString(Error.message()), static_cast<int32>(Error.code()));
+	}
+}
+
+FXoTrackerModule& FXoTrackerModule::Get()
+{
+	return FModuleManager::LoadModuleChecked<FXoTrackerModule>(TEXT("XoTracker"));
+}
+
+bool FXoTrackerModule::IsAvailable()
+{
+	return FModuleManager::Get().IsModuleLoaded(TEXT("XoTracker"));
+}
+
+void FXoTrackerModule::StartupModule()
+{
+	bShuttingDown = false;
+	bLibraryReady = LoadNativeLibrary();
+	if (!bLibraryReady)
+	{
+		return; // every entry point checks bLibraryReady: no call ever reaches a missing library
+	}
+	UE_LOG(LogXoTracker, Log, TEXT("xo-tracker %s loaded"), *XoTracker::ToFString(xo::version()));
+
+	// Queued events are delivered here, on the game thread, once per frame.
+	TickHandle = FTSTicker::GetCoreTicker().AddTicker(FTickerDelegate::CreateRaw(this, &FXoTrackerModule::Tick), 0.0f);
+
+	EnterBackgroundHandle = FCoreDelegates::ApplicationWillEnterBackgroundDelegate.AddRaw(this, &FXoTrackerModule::HandleEnterBackground);
+	EnterForegroundHandle = FCoreDelegates::ApplicationHasEnteredForegroundDelegate.AddRaw(this, &FXoTrackerModule::HandleEnterForeground);
+	NetworkChangedHandle = FCoreDelegates::OnNetworkConnectionChanged.AddRaw(this, &FXoTrackerModule::HandleNetworkConnectionChanged);
+}
+
+bool FXoTrackerModule::LoadNativeLibrary()
+{
+	if (XoTrackerRuntimeLibraryPath != nullptr)
+	{
+		const TSharedPtr<IPlugin> Plugin = IPluginManager::Get().FindPlugin(TEXT("XoTracker"));
+		if (!Plugin.IsValid())
+		{
+			UE_LOG(LogXoTracker, Error, TEXT("The XoTracker plugin is not registered; order tracking is disabled."));
+			return false;
+		}
+		const FString Directory = FPaths::Combine(Plugin->GetBaseDir(), TEXT("Binaries"), TEXT("ThirdParty"), TEXT("XoTracker"));
+		const FString Path = FPaths::Combine(Directory, XoTrackerRuntimeLibraryPath);
+		const FString LibraryDirectory = FPaths::GetPath(Path);
+		FPlatformProcess::PushDllDirectory(*LibraryDirectory);
+		LibraryHandle = FPlatformProcess::GetDllHandle(*Path);
+		FPlatformProcess::PopDllDirectory(*LibraryDirectory);
+		if (LibraryHandle == nullptr)
+		{
+			UE_LOG(LogXoTracker, Error, TEXT("Cannot load %s; order tracking is disabled. Was the plugin packaged with bindings/unreal/package.sh?"), *Path);
+			return false;
+		}
+	}
+	if (!xo::abi_compatible())
+	{
+		UE_LOG(LogXoTracker, Error, TEXT("The xo-tracker library speaks ABI %u, the plugin was built for %u; order tracking is disabled."),
+			xo::abi_version(), static_cast<uint32>(XO_ABI_VERSION));
+		return false;
+	}
+	return true;
+}
+
+void FXoTrackerModule::ShutdownModule()
+{
+	bShuttingDown = true;
+	if (TickHandle.IsValid())
+	{
+		FTSTicker::GetCoreTicker().RemoveTicker(TickHandle);
+		TickHandle.Reset();
+	}
+	FCoreDelegates::ApplicationWillEnterBackgroundDelegate.Remove(EnterBackgroundHandle);
+	FCoreDelegates::ApplicationHasEnteredForegroundDelegate.Remove(EnterForegroundHandle);
+	FCoreDelegates::OnNetworkConnectionChanged.Remove(NetworkChangedHandle);
+
+	if (bLibraryReady)
+	{
+		// Cancels every tracker and joins the library's threads (bounded by 2 s): after this no
+		// library thread runs and no callback into this module's code can happen.
+		ShutdownSession();
+		(void)xo_shutdown(); // also when someone used the C API directly; idempotent
+		// The log trampoline lives in this module's code: remove it once nothing can log.
+		(void)xo::clear_log_callback();
+	}
+	// LibraryHandle is deliberately not freed: unloading code that a thread might still be leaving
+	// (if the 2 s bound ever expired) is the crash this module exists to avoid. The library is tiny
+	// and the process is exiting; on Linux and Android it is linked -z nodelete anyway.
+	bLibraryReady = false;
+}
+
+const xo::Session* FXoTrackerModule::GetSession(FString* OutError)
+{
+	check(IsInGameThread());
+	if (!bLibraryReady || bShuttingDown)
+	{
+		if (OutError != nullptr)
+		{
+			*OutError = TEXT("The xo-tracker library is not available (see LogXoTracker).");
+		}
+		return nullptr;
+	}
+	if (!Session.IsSet())
+	{
+		FString Error;
+		if (!Configure(GetDefault<UXoTrackerSettings>()->ToConfig(), Error))
+		{
+			if (OutError != nullptr)
+			{
+				*OutError = Error;
+			}
+			return nullptr;
+		}
+	}
+	return &Session.GetValue();
+}
+
+bool FXoTrackerModule::Configure(xo::Config Config, FString& OutError)
+{
+	check(IsInGameThread());
+	if (!bLibraryReady || bShuttingDown)
+	{
+		OutError = TEXT("The xo-tracker library is not available (see LogXoTracker).");
+		return false;
+	}
+	if (Session.IsSet())
+	{
+		OutError = TEXT("The library is already configured: call ShutdownSession first.");
+		return false;
+	}
+	Config.delivery = xo::Delivery::Queued; // this module delivers on the game thread
+	xo::Expected<xo::Session> Started = xo::Session::start(Config);
+	if (!Started)
+	{
+		OutError = FString::Printf(TEXT("Cannot configure xo-tracker: %s. Check Project Settings > Plugins > Xsolla Order Tracker."),
+			*Describe(Started.error()));
+		if (OutError != LastConfigureError)
+		{
+			UE_LOG(LogXoTracker, Error, TEXT("%s"), *OutError); // once per distinct error, not per call
+			LastConfigureError = OutError;
+		}
+		return false;
+	}
+	LastConfigureError.Reset();
+	Session.Emplace(MoveTemp(*Started));
+	InstallLogCallback();
+	return true;
+}
+
+void FXoTrackerModule::InstallLogCallback()
+{
+	const EXoLogLevel Level = GetDefault<UXoTrackerSettings>()->LogLevel;
+	if (Level == EXoLogLevel::Off)
+	{
+		(void)xo::clear_log_callback();
+		return;
+	}
+	const xo::LogLevel MaxLevel = Level == EXoLogLevel::Error ? xo::LogLevel::Error
+		: Level == EXoLogLevel::Warning ? xo::LogLevel::Warn
+		: Level == EXoLogLevel::Info ? xo::LogLevel::Info
+		: xo::LogLevel::Debug;
+	// Any thread; UE_LOG is thread-safe. Lines never contain tokens.
+	(void)xo::set_log_callback([](xo::LogLevel LineLevel, std::string_view Line)
+	{
+		const FString Text = XoTracker::ToFString(Line);
+		switch (LineLevel)
+		{
+		case xo::LogLevel::Error: UE_LOG(LogXoTracker, Error, TEXT("%s"), *Text); break;
+		case xo::LogLevel::Warn: UE_LOG(LogXoTracker, Warning, TEXT("%s"), *Text); break;
+		case xo::LogLevel::Info: UE_LOG(LogXoTracker, Log, TEXT("%s"), *Text); break;
+		default: UE_LOG(LogXoTracker, Verbose, TEXT("%s"), *Text); break;
+		}
+	}, MaxLevel);
+}
+
+void FXoTrackerModule::ShutdownSession()
+{
+	if (Session.IsSet())
+	{
+		const xo::Expected<void> Result = Session->shutdown();
+		if (!Result && Result.error().code() == xo::ResultCode::InCallback)
+		{
+			// Called from an order event handler: the library refuses; the session stays usable.
+			UE_LOG(LogXoTracker, Warning, TEXT("ShutdownSession cannot run inside an order event handler; ignored."));
+			return;
+		}
+		if (!Result)
+		{
+			UE_LOG(LogXoTracker, Warning, TEXT("xo_shutdown: %s"), *Describe(Result.error()));
+		}
+		Session.Reset();
+	}
+}
+
+bool FXoTrackerModule::Tick(float /*DeltaTime*/)
+{
+	if (Session.IsSet())
+	{
+		const int32 MaxEvents = FMath::Max(1, GetDefault<UXoTrackerSettings>()->MaxEventsPerFrame);
+		const xo::Expected<int> Ran = Session->dispatch(static_cast<uint32_t>(MaxEvents));
+		if (!Ran)
+		{
+			UE_LOG(LogXoTracker, Warning, TEXT("xo_dispatch: %s"), *Describe(Ran.error()));
+		}
+	}
+	return true; // keep ticking
+}
+
+void FXoTrackerModule::HandleEnterBackground()
+{
+	if (bLibraryReady)
+	{
+		(void)xo::set_app_active(false); // sockets close, polling stops, deadlines freeze
+	}
+}
+
+void FXoTrackerModule::HandleEnterForeground()
+{
+	if (bLibraryReady)
+	{
+		(void)xo::set_app_active(true); // every tracked order is checked at once, sockets reconnect
+	}
+}
+
+void FXoTrackerModule::HandleNetworkConnectionChanged(ENetworkConnectionType ConnectionType)
+{
+	if (ConnectionType != ENetworkConnectionType::None && ConnectionType != ENetworkConnectionType::AirplaneMode)
+	{
+		NotifyNetworkChanged();
+	}
+}
+
+void FXoTrackerModule::NotifyNetworkChanged()
+{
+	if (bLibraryReady)
+	{
+		(void)xo::network_changed();
+	}
+}
+
+#undef LOCTEXT_NAMESPACE
+
+IMPLEMENT_MODULE(FXoTrackerModule, XoTracker)

@@ -1,0 +1,41 @@
+#include "XoTrackerSettings.h"
+
+namespace
+{
+	uint32_t NonNegative(int32 Value)
+	{
+		return Value > 0 ? static_cast<uint32_t>(Value) : 0u;
+	}
+}
+
+FName UXoTrackerSettings::GetCategoryName() const
+{
+	return FName(TEXT("Plugins"));
+}
+
+xo::Config UXoTrackerSettings::ToConfig() const
+{
+	xo::Config Config;
+	Config.project_id = ProjectId;
+	Config.transport = XoTracker::Convert(Transport);
+	// Events wait in the library until FXoTrackerModule's ticker dispatches them on the game thread.
+	Config.delivery = xo::Delivery::Queued;
+	Config.centrifugo_url = XoTracker::ToUtf8(CentrifugoUrl);
+	Config.legacy_socket_url = XoTracker::ToUtf8(LegacySocketUrl);
+	Config.api_base_url = XoTracker::ToUtf8(ApiBaseUrl);
+	Config.poll_interval_ms = NonNegative(PollIntervalMs);
+	Config.socket_reestablish_ms = NonNegative(SocketReestablishMs);
+	Config.polling_deadline_ms = NonNegative(PollingDeadlineMs);
+	Config.overall_deadline_ms = NonNegative(OverallDeadlineMs);
+	Config.token_wait_ms = NonNegative(TokenWaitMs);
+	Config.request_timeout_ms = NonNegative(RequestTimeoutMs);
+	Config.backoff_min_ms = NonNegative(BackoffMinMs);
+	Config.backoff_max_ms = NonNegative(BackoffMaxMs);
+	Config.worker_threads = NonNegative(WorkerThreads);
+#if UE_BUILD_SHIPPING
+	Config.allow_insecure_loopback = false;
+#else
+	Config.allow_insecure_loopback = bAllowInsecureLoopback;
+#endif
+	return Config;
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Checks the Unreal plugin without the engine:
+#   - the plugin layout (descriptor, module folders, Build.cs class names, UPL file, generated
+#     header includes);
+#   - every source file compiled with g++ -fsyntax-only against stand-in engine declarations
+#     (standin/), the real xo_tracker.h and xo_tracker.hpp, for C++17 and C++20 (UE 5.3+), with
+#     -fno-exceptions -fno-rtti as Unreal builds, and the module for each platform's #if branch;
+#   - package.sh: the plugin folder it produces holds the headers and the host library.
+# Usage: check.sh [work dir] (default <repo>/target/unreal-check). Prints "N passed, N failed".
+# Environment: LIB_DIR (folder with libxo_tracker.so, for the package check; default target/debug).
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+work="${1:-$root/target/unreal-check}"
+plugin="$here/XoTracker"
+module="$plugin/Source/XoTracker"
+mkdir -p "$work"
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+expect() { # expect <description> <command...>: one check
+  local name="$1"; shift
+  if "$@" >"$work/last.log" 2>&1; then pass "$name"; else fail "$name"; sed 's/^/     /' "$work/last.log" | head -40; fi
+}
+
+# ---- layout ----
+descriptor="$plugin/XoTracker.uplugin"
+g++ -std=c++17 -O0 -o "$work/json_check" "$here/tools/json_check.cpp" || { echo "cannot build json_check" >&2; exit 1; }
+expect "XoTracker.uplugin is valid JSON" "$work/json_check" "$descriptor"
+expect "uplugin declares the runtime module XoTracker" \
+  grep -Eq '"Name"[[:space:]]*:[[:space:]]*"XoTracker"' "$descriptor"
+expect "uplugin module type is Runtime" grep -Eq '"Type"[[:space:]]*:[[:space:]]*"Runtime"' "$descriptor"
+for m in XoTracker ThirdParty/XoTrackerLibrary; do
+  name="${m##*/}"
+  expect "Source/$m/$name.Build.cs declares class $name : ModuleRules" \
+    grep -Eq "public class $name[[:space:]]*:[[:space:]]*ModuleRules" "$plugin/Source/$m/$name.Build.cs"
+done
+expect "the library module is External" grep -q 'Type = ModuleType.External' \
+  "$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary.Build.cs"
+expect "the runtime module depends on the library module" grep -q '"XoTrackerLibrary"' "$module/XoTracker.Build.cs"
+expect "the Android UPL file exists and is referenced" bash -c \
+  "test -f '$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary_UPL.xml' &&
+   grep -q 'XoTrackerLibrary_UPL.xml' '$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary.Build.cs'"
+expect "every platform ships the library (RuntimeDependencies / UPL / static)" bash -c \
+  "f='$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary.Build.cs';
+   for p in Win64 Mac Linux Android IOS; do grep -q \"UnrealTargetPlatform.\$p\" \"\$f\" || exit 1; done;
+   test \$(grep -c 'RuntimeDependencies.Add' \"\$f\") -ge 3 && grep -q PublicDelayLoadDLLs \"\$f\""
+# Desktop library paths agree between Build.cs (staging) and the module (loading).
+expect "staged library paths match XoTrackerModule.cpp" bash -c \
+  "for p in 'Win64/xo_tracker.dll' 'Mac/libxo_tracker.dylib' 'Linux/x86_64-unknown-linux-gnu/libxo_tracker.so' \
+            'Linux/aarch64-unknown-linux-gnueabi/libxo_tracker.so'; do
+     grep -q \"\$p\" '$module/Private/XoTrackerModule.cpp' || { echo \"module lacks \$p\"; exit 1; }
+   done;
+   grep -q '\"/Win64/xo_tracker.dll\"' '$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary.Build.cs' &&
+   grep -q '\"/Mac/libxo_tracker.dylib\"' '$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary.Build.cs' &&
+   grep -q 'x86_64-unknown-linux-gnu' '$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary.Build.cs' &&
+   grep -q 'aarch64-unknown-linux-gnueabi' '$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary.Build.cs'"
+
+# ---- UnrealHeaderTool stand-in: <Header>.generated.h for every reflected header ----
+gen="$work/generated"
+rm -rf "$gen"
+mkdir -p "$gen"
+headers=("$module"/Public/*.h)
+for h in "${headers[@]}"; do
+  base="$(basename "$h" .h)"
+  if ! grep -q "#include \"$base.generated.h\"" "$h"; then
+    if grep -Eq '^(UCLASS|USTRUCT|UENUM)\(' "$h"; then fail "$base.h has reflected types but does not include $base.generated.h"; fi
+    continue
+  fi
+  # UHT: the generated header must be the last #include.
+  last_include="$(grep -E '^#include' "$h" | tail -n 1)"
+  if [[ "$last_include" == "#include \"$base.generated.h\"" ]]; then pass "$base.h includes $base.generated.h last"
+  else fail "$base.h: $base.generated.h must be the last #include (found: $last_include)"; fi
+  awk -v id="FID_$base" -v guard="${base}_generated_h" '
+    BEGIN {
+      print "#ifdef " guard; print "#error \"" guard " already included: missing #pragma once\""; print "#endif";
+      print "#define " guard; print "#include \"UObject/ObjectMacros.h\"";
+      print "#undef CURRENT_FILE_ID"; print "#define CURRENT_FILE_ID " id;
+    }
+    /^(UCLASS|USTRUCT)\(/ { kind = substr($0, 1, 6); next }
+    /^(class|struct)[ \t]/ {
+      line = $0; sub(/[ \t]*\{.*/, "", line);
+      n = split(line, w, /[ \t:]+/); name = ""; super = "";
+      for (i = 2; i <= n; i++) {
+        if (w[i] ~ /_API$/ || w[i] == "") continue;
+        if (name == "") { name = w[i]; continue }
+        if (w[i] == "public") { super = w[i + 1]; break }
+      }
+      cls = name; base = super; next
+    }
+    /GENERATED_BODY\(\)/ {
+      if (kind == "UCLASS") {
+        printf "#define %s_%d_GENERATED_BODY public: typedef %s Super; typedef %s ThisClass; static UClass* StaticClass(); private:\n", id, NR, base, cls
+      } else {
+        printf "#define %s_%d_GENERATED_BODY static UScriptStruct* StaticStruct();%s\n", id, NR, (base == "" ? "" : " typedef " base " Super;")
+      }
+    }
+  ' "$h" >"$gen/$base.generated.h"
+done
+
+# ---- syntax checks ----
+api='-DXOTRACKER_API=__attribute__((visibility("default")))'
+flags=(-fsyntax-only -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor -fno-exceptions -fno-rtti
+       "$api" -I"$here/standin" -I"$gen" -I"$module/Public" -I"$root/include" -I"$root/bindings/cpp")
+for std in c++17 c++20; do
+  for f in "$module"/Private/*.cpp; do
+    expect "$(basename "$f") ($std, Linux)" g++ -std=$std "${flags[@]}" -DSTANDIN_PLATFORM_LINUX=1 "$f"
+  done
+done
+for h in "$module"/Public/*.h; do
+  printf '#include "%s"\n' "$(basename "$h")" >"$work/standalone.cpp"
+  expect "$(basename "$h") compiles on its own" \
+    g++ -std=c++17 "${flags[@]}" -DSTANDIN_PLATFORM_LINUX=1 "$work/standalone.cpp"
+done
+for platform in WINDOWS MAC ANDROID IOS LINUX_ARM64; do
+  defines=(-DSTANDIN_PLATFORM_$platform=1)
+  [[ $platform == LINUX_ARM64 ]] && defines=(-DSTANDIN_PLATFORM_LINUX=1 -DSTANDIN_ARM=1)
+  expect "XoTrackerModule.cpp (c++17, $platform)" \
+    g++ -std=c++17 "${flags[@]}" "${defines[@]}" "$module/Private/XoTrackerModule.cpp"
+done
+# The stand-ins must be strict enough to catch drift: a wrong override signature must fail.
+sed 's/bool Tick(float DeltaTime);/bool Tick(double DeltaTime);/' "$module/Public/XoTrackerModule.h" >"$work/XoTrackerModule.h"
+sed 's|bool FXoTrackerModule::Tick(float /\*DeltaTime\*/)|bool FXoTrackerModule::Tick(double /*DeltaTime*/)|' \
+  "$module/Private/XoTrackerModule.cpp" >"$work/XoTrackerModule_drift.cpp"
+expect "the stand-ins reject a ticker with the wrong signature" bash -c \
+  "! g++ -std=c++17 ${flags[*]@Q} -DSTANDIN_PLATFORM_LINUX=1 '$work/XoTrackerModule_drift.cpp'"
+
+# ---- package.sh ----
+lib_dir="${LIB_DIR:-$root/target/debug}"
+if [[ -e "$lib_dir/libxo_tracker.so" ]]; then
+  rm -rf "$work/package"
+  expect "package.sh stages a plugin with the host library" \
+    env XO_LINUX_X64_LIB_DIR="$lib_dir" "$here/package.sh" "$work/package"
+  staged="$work/package/XoTracker/Source/ThirdParty/XoTrackerLibrary"
+  expect "the packaged plugin has the headers and the Linux library" bash -c \
+    "test -f '$staged/include/xo_tracker.h' && test -f '$staged/include/xo_tracker.hpp' &&
+     test -f '$staged/Linux/x86_64-unknown-linux-gnu/libxo_tracker.so' &&
+     test -f '$work/package/XoTracker/XoTracker.uplugin' &&
+     cmp -s '$staged/include/xo_tracker.h' '$root/include/xo_tracker.h'"
+else
+  fail "package.sh: no $lib_dir/libxo_tracker.so to stage"
+fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))
