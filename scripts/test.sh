@@ -68,6 +68,10 @@ fi
 SIM_BIN="$sim_bin" tests/interop/run.sh | tee target/interop.log
 interop_summary=$(tail -n 1 target/interop.log)
 
+step "release bundle (Linux x86_64): build, lay out, check"
+scripts/dist.sh | tee target/dist.log
+dist_summary=$(tail -n 1 target/dist.log)
+
 step "summary"
 echo "rust: $rust_summary"
 echo "c:    $c_summary"
@@ -75,8 +79,9 @@ echo "c example: $example_summary"
 echo "c#: $cs_summary"
 echo "c++/unreal: $cpp_summary"
 echo "interop: $interop_summary"
+echo "bundle: $dist_summary"
 total_passed=0 total_failed=0
-for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$interop_summary"; do
+for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$interop_summary" "$dist_summary"; do
   read -r p _ f _ <<<"$summary"
   total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Checks a bundle made by scripts/dist.sh: the Linux library exports exactly the header's
+# functions and needs nothing unexpected, the Unity and Unreal folders point at files that exist,
+# the checksums hold, and a C program builds and links against the bundle alone.
+# Usage: check_dist.sh <bundle folder>. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bundle=$(realpath "${1:?usage: check_dist.sh <bundle folder>}")
+passed=0 failed=0
+check() { # check <description> <command...>
+  local what=$1
+  shift
+  if "$@" >/dev/null 2>&1; then
+    passed=$((passed + 1))
+    echo "ok   $what"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $what"
+  fi
+}
+
+so="$bundle/lib/x86_64-unknown-linux-gnu/libxo_tracker.so"
+header="$bundle/include/xo_tracker.h"
+check "the Linux shared and static libraries are in lib/" test -f "$so" -a -f "${so%.so}.a"
+check "the bundled header is the repository's" cmp "$header" "$root/include/xo_tracker.h"
+
+declared=$(grep -oE '\bxo_[a-z_]+\(' "$header" | tr -d '(' | sort -u)
+exported=$(nm -D --defined-only "$so" | awk '{print $3}' | sort -u)
+check "exported symbols are exactly the header's functions" test "$declared" == "$exported"
+
+needed=$(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort)
+unexpected=$(grep -vxE 'libc\.so\.6|libm\.so\.6|libgcc_s\.so\.1|libpthread\.so\.0|libdl\.so\.2|ld-linux-x86-64\.so\.2' <<<"$needed")
+check "no dynamic dependency beyond libc, libm, libgcc_s, libpthread, libdl" test -z "$unexpected"
+check "SONAME is libxo_tracker.so" bash -c 'readelf -d "$0" | grep -q "Library soname: \[libxo_tracker.so\]"' "$so"
+check "linked with -z nodelete (never unmapped under a running thread)" bash -c 'readelf -d "$0" | grep -q "NODELETE"' "$so"
+glibc=$(objdump -T "$so" | grep -oE 'GLIBC_[0-9.]+' | sort -uV | tail -n 1)
+echo "     minimum glibc of this build: ${glibc#GLIBC_} (release builds use cargo-zigbuild for 2.17)"
+size=$(stat -c %s "$so")
+echo "     stripped size: $((size / 1024)) KiB"
+check "the stripped library is at most 4 MiB" test "$size" -le $((4 * 1024 * 1024))
+
+unity="$bundle/bindings/unity/com.xo.tracker"
+check "Unity: package.json carries the bundle's version" \
+  grep -q "\"version\": \"$(basename "$bundle" | sed 's/^xo-tracker-//')\"" "$unity/package.json"
+check "Unity: the Linux plugin is where its .meta says" test -f "$unity/Plugins/Linux/x86_64/libxo_tracker.so" -a \
+  -f "$unity/Plugins/Linux/x86_64/libxo_tracker.so.meta"
+orphans=$(cd "$unity/Plugins" && find . -type f ! -name '*.meta' | while read -r f; do [[ -f "$f.meta" ]] || echo "$f"; done)
+check "Unity: every native binary has its .meta" test -z "$orphans"
+check "Unity: no test or tool folders shipped" test ! -e "$unity/Tests~" -a ! -e "$unity/Tools~"
+
+unreal="$bundle/bindings/unreal/XoTracker"
+third="$unreal/Source/ThirdParty/XoTrackerLibrary"
+check "Unreal: the plugin descriptor is present" test -f "$unreal/XoTracker.uplugin"
+check "Unreal: the Linux library is where XoTrackerLibrary.Build.cs looks" bash -c \
+  'grep -q "x86_64-unknown-linux-gnu" "$0/XoTrackerLibrary.Build.cs" && test -f "$0/Linux/x86_64-unknown-linux-gnu/libxo_tracker.so"' "$third"
+check "Unreal: headers staged for the module" test -f "$third/include/xo_tracker.h" -a -f "$third/include/xo_tracker.hpp"
+
+check "checksums verify" bash -c 'cd "$0" && sha256sum --quiet -c SHA256SUMS' "$bundle"
+check "the archive holds the bundle" bash -c 'tar -tzf "$0.tar.gz" | grep -q "^$(basename "$0")/include/xo_tracker.h$"' "$bundle"
+mkdir -p "$root/target/dist-check"
+check "a C program builds against the bundle alone (header + shared library)" \
+  cc -std=c11 -Wall -Wextra -Werror -I"$bundle/include" "$root/examples/c/track_order.c" \
+  -L"$(dirname "$so")" -lxo_tracker -Wl,-rpath,"$(dirname "$so")" -o "$root/target/dist-check/track_order"
+check "and it loads the bundled library" bash -c '"$0" 2>&1 | grep -q usage' "$root/target/dist-check/track_order"
+check "the same program links statically against libxo_tracker.a (iOS-style) and runs" bash -c \
+  'cc -std=c11 -I"$1/include" "$2/examples/c/track_order.c" "${0%.so}.a" -lpthread -ldl -lm -o "$2/target/dist-check/track_order_static" \
+   && "$2/target/dist-check/track_order_static" 2>&1 | grep -q usage' "$so" "$bundle" "$root"
+
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the release library and lays out the versioned bundle target/dist/xo-tracker-<version>/
+# (and its .tar.gz), then checks it with scripts/check_dist.sh.
+#
+#   scripts/dist.sh                    # the Linux x86_64 library, built here
+#   scripts/dist.sh --prebuilt DIR     # plus what the release workflow built elsewhere:
+#        DIR/linux-x86_64/  libxo_tracker.so, libxo_tracker.a  (glibc 2.17 build; replaces the local one)
+#        DIR/macos-universal/libxo_tracker.dylib   DIR/windows-x86_64/xo_tracker.dll, .dll.lib, .lib
+#        DIR/android/<abi>/libxo_tracker.so        DIR/ios/libxo_tracker.a, XoTracker.xcframework
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+prebuilt=""
+if [[ "${1:-}" == --prebuilt ]]; then prebuilt=$(realpath "${2:?--prebuilt needs a folder}"); fi
+
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+name="xo-tracker-$version"
+dist="$root/target/dist"
+out="$dist/$name"
+tree="$dist/tree" # target-like tree: <triple>/release/<files>, what bindings/unreal/package.sh reads
+rm -rf "$out" "$tree" "$dist/$name.tar.gz"
+mkdir -p "$out/lib"
+
+put() { # put <triple> <file>: stage one built file for a platform, if it exists
+  [[ -e "$2" ]] || return 0
+  mkdir -p "$tree/$1/release"
+  cp -R "$2" "$tree/$1/release/"
+}
+
+if [[ -n "$prebuilt" && -d "$prebuilt/linux-x86_64" ]]; then
+  linux="$prebuilt/linux-x86_64"
+else
+  echo "==> cargo build --release --lib"
+  cargo build --release --lib --quiet
+  linux="$root/target/release"
+fi
+put x86_64-unknown-linux-gnu "$linux/libxo_tracker.so"
+put x86_64-unknown-linux-gnu "$linux/libxo_tracker.a"
+if [[ -n "$prebuilt" ]]; then
+  for f in xo_tracker.dll xo_tracker.dll.lib xo_tracker.lib; do put x86_64-pc-windows-msvc "$prebuilt/windows-x86_64/$f"; done
+  put x86_64-apple-darwin "$prebuilt/macos-universal/libxo_tracker.dylib" # universal (arm64 + x86_64)
+  put aarch64-linux-android "$prebuilt/android/arm64-v8a/libxo_tracker.so"
+  put armv7-linux-androideabi "$prebuilt/android/armeabi-v7a/libxo_tracker.so"
+  put aarch64-apple-ios "$prebuilt/ios/libxo_tracker.a"
+  put aarch64-apple-ios "$prebuilt/ios/XoTracker.xcframework"
+fi
+for dir in "$tree"/*/release; do
+  triple=$(basename "$(dirname "$dir")")
+  mkdir -p "$out/lib/$triple"
+  cp -R "$dir"/. "$out/lib/$triple/"
+done
+
+echo "==> headers, C++ wrapper, documents"
+mkdir -p "$out/include" "$out/bindings/cpp"
+cp include/xo_tracker.h "$out/include/"
+cp bindings/cpp/xo_tracker.hpp bindings/cpp/README.md "$out/bindings/cpp/"
+cp README.md LICENSE CHANGELOG.md "$out/"
+
+echo "==> Unity package with its native libraries in Plugins/"
+unity="$out/bindings/unity/com.xo.tracker"
+mkdir -p "$unity"
+(cd bindings/csharp && tar --exclude='./Tests~' --exclude='./Tools~' --exclude='./test.sh' --exclude='./.gitignore' -cf - .) \
+  | tar -C "$unity" -xf -
+place() { # place <file in tree> <path under Plugins/>
+  [[ -e "$tree/$1" ]] || return 0
+  mkdir -p "$(dirname "$unity/Plugins/$2")"
+  cp -R "$tree/$1" "$unity/Plugins/$2"
+}
+place x86_64-unknown-linux-gnu/release/libxo_tracker.so Linux/x86_64/libxo_tracker.so
+place x86_64-pc-windows-msvc/release/xo_tracker.dll Windows/x86_64/xo_tracker.dll
+place x86_64-apple-darwin/release/libxo_tracker.dylib macOS/libxo_tracker.dylib
+place aarch64-linux-android/release/libxo_tracker.so Android/arm64-v8a/libxo_tracker.so
+place armv7-linux-androideabi/release/libxo_tracker.so Android/armeabi-v7a/libxo_tracker.so
+place aarch64-apple-ios/release/libxo_tracker.a iOS/libxo_tracker.a
+
+echo "==> Unreal plugin with its ThirdParty libraries"
+XO_TARGET_DIR="$tree" XO_PROFILE=release bindings/unreal/package.sh "$out/bindings/unreal"
+
+echo "==> checksums and archive"
+(cd "$out" && find . -type f ! -name SHA256SUMS -print0 | sort -z | xargs -0 sha256sum >SHA256SUMS)
+tar -C "$dist" -czf "$dist/$name.tar.gz" "$name"
+rm -rf "$tree"
+echo "bundle: $dist/$name.tar.gz ($(du -sh "$dist/$name.tar.gz" | cut -f1))"
+
+scripts/check_dist.sh "$out"
