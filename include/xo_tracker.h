@@ -340,7 +340,9 @@ const char *xo_last_error(void);
 const char *xo_result_string(int32_t code);
 
 // Configures the library for the trackers started from now on. Call it once before tracking,
-// and again after `xo_shutdown`. Returns `XO_RESULT_BUSY` while trackers are running.
+// and again after `xo_shutdown`. Returns `XO_RESULT_BUSY` while trackers are running or their
+// events wait for `xo_dispatch`, and `XO_RESULT_IN_CALLBACK` inside a callback; on any error
+// nothing changes.
 //
 // # Safety
 // `config` must be NULL or point to `config->struct_size` readable bytes; its strings must be

@@ -46,6 +46,13 @@ impl ApiError {
             ApiError::Unauthorized(i) | ApiError::NotFound(i) | ApiError::Fatal(i) => i,
         }
     }
+
+    fn info_mut(&mut self) -> &mut ErrorInfo {
+        match self {
+            ApiError::Transient { info, .. } => info,
+            ApiError::Unauthorized(i) | ApiError::NotFound(i) | ApiError::Fatal(i) => i,
+        }
+    }
 }
 
 /// An HTTP client for one project's order endpoint. Cheap to clone.
@@ -103,7 +110,12 @@ impl ApiClient {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let body = read_body(response).await?;
-        classify(order_id, status, &body, retry_after)
+        // Error bodies come from the server: one that echoes the token must not leak it.
+        classify(order_id, status, &body, retry_after).map_err(|mut e| {
+            let info = e.info_mut();
+            info.message = token.redact(&info.message);
+            e
+        })
     }
 }
 

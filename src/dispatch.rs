@@ -99,6 +99,11 @@ impl Dispatcher {
         delivered
     }
 
+    /// How many handles are registered (alive, not yet given their last event).
+    pub fn registered(&self) -> usize {
+        lock(&self.listeners).by_handle.len()
+    }
+
     /// How many events wait for `dispatch`.
     pub fn pending(&self) -> usize {
         lock(&self.queue).len()

@@ -218,6 +218,17 @@ impl Engine {
         lock(&self.tasks).len()
     }
 
+    /// Whether `other` is a clone of this engine.
+    pub fn is(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Whether anything is unfinished: running trackers or checks, or handles whose last event
+    /// has not been delivered yet (queued delivery).
+    pub fn has_work(&self) -> bool {
+        self.active() > 0 || self.shared.dispatcher.registered() > 0
+    }
+
     /// How many shared Centrifugo connections are open or opening.
     pub fn centrifugo_connections(&self) -> usize {
         self.shared.hubs.connection_count()

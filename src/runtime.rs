@@ -2,7 +2,7 @@
 //! its engine. It can be shut down and configured again (the Unity Editor keeps native libraries
 //! loaded across play sessions).
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use tokio::runtime::Runtime;
@@ -22,9 +22,9 @@ struct Running {
 struct Library {
     config: Option<Config>,
     running: Option<Running>,
-    /// The engine a shutdown in progress is stopping: cancels still reach it (and wait for its
-    /// callbacks) until the shutdown is over.
-    stopping: Option<Engine>,
+    /// Engines that a shutdown or configure in progress is stopping: cancels still reach them (and
+    /// wait for their callbacks), and a concurrent shutdown waits for them, until they are stopped.
+    stopping: Vec<Engine>,
     /// What the host last said about the app; a new engine starts in this state.
     app_active: bool,
 }
@@ -32,39 +32,53 @@ struct Library {
 static LIBRARY: Mutex<Library> = Mutex::new(Library {
     config: None,
     running: None,
-    stopping: None,
+    stopping: Vec::new(),
     app_active: true,
 });
+
+/// Held shared while a tracker or check is being started, exclusively while the configuration or
+/// the running engine is swapped: a start never lands on an engine that is being stopped.
+static STARTS: RwLock<()> = RwLock::new(());
 
 fn library() -> MutexGuard<'static, Library> {
     LIBRARY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Sets the configuration for the trackers started from now on. Fails with `Busy` while trackers
-/// from an earlier configuration are still running.
+/// Sets the configuration for the trackers started from now on. Fails with `Busy` while an
+/// earlier configuration still has work (running trackers, or events waiting for dispatch), and
+/// with `InListener` inside a callback; either way nothing changes.
 pub fn configure(config: Config) -> Result<(), Error> {
-    config.validate().map_err(Error::InvalidArgument)?;
-    let idle =
-        {
-            let mut lib = library();
-            match &lib.running {
-                Some(running) if running.engine.active() > 0 => return Err(Error::Busy(
-                    "trackers are running: cancel them or call shutdown before configuring again"
-                        .into(),
-                )),
-                _ => {}
-            }
-            lib.config = Some(config);
-            lib.running.take()
-        };
-    if let Some(old) = idle {
-        stop(old)?;
+    if in_listener() {
+        return Err(Error::InListener("configure"));
     }
-    Ok(())
+    config.validate().map_err(Error::InvalidArgument)?;
+    let idle = {
+        let _swap = STARTS.write().unwrap_or_else(|e| e.into_inner());
+        let mut lib = library();
+        if lib.running.as_ref().is_some_and(|r| r.engine.has_work()) {
+            return Err(Error::Busy(
+                "trackers are running or have undispatched events: cancel them or call shutdown before configuring again"
+                    .into(),
+            ));
+        }
+        lib.config = Some(config);
+        lib.take_running()
+    };
+    match idle {
+        Some(old) => stop(old),
+        None => Ok(()),
+    }
+}
+
+/// Runs `start` with the engine (starting the runtime on first use); configure and shutdown wait
+/// until it returns, so what it starts belongs to an engine that stays up.
+pub fn start_with<R>(start: impl FnOnce(&Engine) -> Result<R, Error>) -> Result<R, Error> {
+    let _start = STARTS.read().unwrap_or_else(|e| e.into_inner());
+    start(&engine()?)
 }
 
 /// The engine, starting the runtime on first use.
-pub fn engine() -> Result<Engine, Error> {
+fn engine() -> Result<Engine, Error> {
     let mut lib = library();
     if let Some(running) = &lib.running {
         return Ok(running.engine.clone());
@@ -110,7 +124,7 @@ pub fn engine_for_handles() -> Option<Engine> {
     lib.running
         .as_ref()
         .map(|r| r.engine.clone())
-        .or_else(|| lib.stopping.clone())
+        .or_else(|| lib.stopping.last().cloned())
 }
 
 /// Cancels every tracker, stops the runtime and waits (bounded) for its threads; clears the
@@ -121,25 +135,43 @@ pub fn shutdown() -> Result<(), Error> {
         return Err(Error::InListener("shutdown"));
     }
     let running = {
+        let _swap = STARTS.write().unwrap_or_else(|e| e.into_inner());
         let mut lib = library();
         lib.config = None;
         lib.app_active = true;
-        let running = lib.running.take();
-        if let Some(running) = &running {
-            lib.stopping = Some(running.engine.clone());
-        }
-        running
+        lib.take_running()
     };
     let stopped = match running {
         Some(running) => stop(running),
         None => Ok(()),
     };
-    library().stopping = None;
+    // Another thread may still be stopping an engine: no callback may run once this returns.
+    let others: Vec<Engine> = library().stopping.clone();
+    for engine in others {
+        engine.shutdown()?;
+    }
     crate::log::set_sink(None, crate::log::Level::Error);
     stopped
 }
 
+impl Library {
+    /// Takes the running engine out to stop it, listing it in `stopping` until `stop` is done.
+    fn take_running(&mut self) -> Option<Running> {
+        let running = self.running.take()?;
+        self.stopping.push(running.engine.clone());
+        Some(running)
+    }
+}
+
+/// Stops an engine taken with `take_running`, and its runtime.
 fn stop(running: Running) -> Result<(), Error> {
+    let engine = running.engine.clone();
+    let stopped = stop_runtime(running);
+    library().stopping.retain(|e| !e.is(&engine));
+    stopped
+}
+
+fn stop_runtime(running: Running) -> Result<(), Error> {
     running.engine.shutdown()?;
     let runtime = running.runtime;
     // A runtime must not be dropped inside another runtime's context (the host may be async too):

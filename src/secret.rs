@@ -30,6 +30,11 @@ impl Token {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// `text` (from a server) with every occurrence of this token replaced by `<redacted>`.
+    pub fn redact(&self, text: &str) -> String {
+        text.replace(&self.0, "<redacted>")
+    }
 }
 
 impl fmt::Debug for Token {
@@ -53,6 +58,7 @@ mod tests {
         let t = Token::new("secret-jwt").unwrap();
         assert_eq!(format!("{t} {t:?}"), "<redacted> <redacted>");
         assert_eq!(t.expose(), "secret-jwt");
+        assert_eq!(t.redact("bad token secret-jwt!"), "bad token <redacted>!");
     }
 
     #[test]

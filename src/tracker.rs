@@ -50,6 +50,8 @@ struct Tracker {
     fetch_due: Option<Instant>,
     /// A GET was wanted while one was in flight: start another when it completes.
     refetch: bool,
+    /// No GET before this (the server's `Retry-After`), whatever asks for one.
+    not_before: Option<Instant>,
     poll_anchor: Instant,
     transient_failures: u32,
     not_found_strikes: u32,
@@ -78,6 +80,7 @@ pub async fn track(
         last_status: None,
         fetch_due: Some(now),
         refetch: false,
+        not_before: None,
         poll_anchor: now,
         transient_failures: 0,
         not_found_strikes: 0,
@@ -125,15 +128,16 @@ impl Tracker {
                 network_epoch = life.network_epoch;
                 self.want_fetch(fetch.is_some());
             }
+            let due = self.fetch_due.map(|d| d.max(self.not_before.unwrap_or(d)));
             if fetch.is_none()
                 && self.token_wait_until.is_none()
-                && self.fetch_due.is_some_and(|d| d <= Instant::now())
+                && due.is_some_and(|d| d <= Instant::now())
             {
                 self.fetch_due = None;
                 fetch = Some(self.start_fetch());
             }
             let fetch_timer = if fetch.is_none() && self.token_wait_until.is_none() {
-                self.fetch_due
+                due
             } else {
                 None
             };
@@ -285,7 +289,8 @@ impl Tracker {
                     .next_poll_tick()
                     .unwrap_or_else(|| now + backoff.delay(self.transient_failures));
                 self.transient_failures = self.transient_failures.saturating_add(1);
-                self.fetch_due = Some(retry.max(now + retry_after.unwrap_or_default()));
+                self.not_before = retry_after.map(|wait| now + wait);
+                self.fetch_due = Some(retry);
             }
             Err(ApiError::Unauthorized(info)) => {
                 log_at!(
@@ -355,7 +360,8 @@ impl Tracker {
         let outcome = status.final_outcome()?;
         let (contents, problem) = match (outcome, contents) {
             (Outcome::Done, None) => self.fetch_contents().await,
-            (_, contents) => (contents, None),
+            (Outcome::Done, contents) => (contents, None),
+            _ => (None, None), // contents describe a delivery: only `done` carries them
         };
         Some(self.last_event(outcome, contents, problem))
     }

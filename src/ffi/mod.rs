@@ -69,7 +69,9 @@ pub extern "C" fn xo_result_string(code: i32) -> *const c_char {
 }
 
 /// Configures the library for the trackers started from now on. Call it once before tracking,
-/// and again after `xo_shutdown`. Returns `XO_RESULT_BUSY` while trackers are running.
+/// and again after `xo_shutdown`. Returns `XO_RESULT_BUSY` while trackers are running or their
+/// events wait for `xo_dispatch`, and `XO_RESULT_IN_CALLBACK` inside a callback; on any error
+/// nothing changes.
 ///
 /// # Safety
 /// `config` must be NULL or point to `config->struct_size` readable bytes; its strings must be
@@ -282,13 +284,9 @@ unsafe fn start(
         Ok(t) => t,
         Err(code) => return code as i64,
     };
-    let engine = match runtime::engine() {
-        Ok(e) => e,
-        Err(e) => return fail_with(&e) as i64,
-    };
     let userdata = UserData(userdata);
     let listener = Box::new(move |event: &Event| call_host(callback, userdata, event));
-    match how(&engine, order_id, token, listener) {
+    match runtime::start_with(|engine| how(engine, order_id, token, listener)) {
         Ok(handle) => handle as i64,
         Err(e) => fail_with(&e) as i64,
     }

@@ -148,7 +148,7 @@ impl Protocol for CentrifugoProtocol {
                     let (code, reason) = frame.map_or((1005, String::new()), |f| {
                         (u16::from(f.code), f.reason.to_string())
                     });
-                    return Err(super::ended_by_code(code, &reason));
+                    return Err(super::ended_by_code(code, &self.redact(&reason)));
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {
@@ -185,7 +185,8 @@ impl Protocol for CentrifugoProtocol {
                     temporary,
                     ..
                 }) => {
-                    let text = format!("connect refused with error {code} ({message})");
+                    let text =
+                        self.redact(&format!("connect refused with error {code} ({message})"));
                     return Err(if temporary || code < 100 {
                         SessionEnd::Lost(ErrorInfo {
                             kind: ErrorKind::Network,
@@ -212,6 +213,10 @@ impl Protocol for CentrifugoProtocol {
 
     fn decode(&self, text: &str, out: &mut Vec<Inbound>) {
         decode_frame(text, out)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        self.token.redact(text)
     }
 }
 

@@ -109,6 +109,12 @@ pub trait Protocol: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(Liveness, Vec<Inbound>), SessionEnd>> + Send;
     /// Decodes one text frame (which may hold several messages) into `out`.
     fn decode(&self, text: &str, out: &mut Vec<Inbound>);
+
+    /// Server-provided text (close and disconnect reasons, error messages) made safe to log and
+    /// report: a server that echoes the credentials must not leak them.
+    fn redact(&self, text: &str) -> String {
+        text.to_owned()
+    }
 }
 
 /// Who receives a connection's events.
@@ -264,7 +270,7 @@ async fn run_session<P: Protocol, F: Fanout>(
     let mut inbound = early;
     loop {
         for message in inbound.drain(..) {
-            if let Some(end) = handle_inbound(message, fanout, ws, liveness).await {
+            if let Some(end) = handle_inbound(protocol, message, fanout, ws, liveness).await {
                 close_quietly(ws).await;
                 return end;
             }
@@ -276,7 +282,7 @@ async fn run_session<P: Protocol, F: Fanout>(
                     Some(Ok(Message::Text(text))) => protocol.decode(text.as_str(), &mut inbound),
                     Some(Ok(Message::Close(frame))) => {
                         let (code, reason) = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.to_string()));
-                        return ended_by_code(code, &reason);
+                        return ended_by_code(code, &protocol.redact(&reason));
                     }
                     Some(Ok(_)) => {} // binary frames and WebSocket-level pings/pongs only prove liveness
                     Some(Err(e)) => return SessionEnd::Lost(ws::error_info("socket read failed", &e)),
@@ -296,7 +302,8 @@ async fn run_session<P: Protocol, F: Fanout>(
     }
 }
 
-async fn handle_inbound<F: Fanout>(
+async fn handle_inbound<P: Protocol, F: Fanout>(
+    protocol: &P,
     message: Inbound,
     fanout: &F,
     ws: &mut WsStream,
@@ -312,7 +319,9 @@ async fn handle_inbound<F: Fanout>(
                 )));
             }
         }
-        Inbound::Disconnect { code, reason } => return Some(ended_by_code(code, &reason)),
+        Inbound::Disconnect { code, reason } => {
+            return Some(ended_by_code(code, &protocol.redact(&reason)))
+        }
         Inbound::Malformed(why) => log_at!(Warn, "ignoring a malformed socket message: {why}"),
         _ => {}
     }
