@@ -56,6 +56,10 @@ step "C++ wrapper (plain, -fno-exceptions, ASan/UBSan) and the Unreal plugin's e
 LIB_DIR="$lib_dir" SIM_BIN="$sim_bin" bindings/cpp/test.sh | tee target/cpp-tests.log
 cpp_summary=$(tail -n 1 target/cpp-tests.log)
 
+step "reliability: dlopen/dlclose loop, C programs under ASan/UBSan and valgrind"
+LIB_DIR="$lib_dir" SIM_BIN="$sim_bin" tests/reliability.sh | tee target/reliability.log
+reliability_summary=$(tail -n 1 target/reliability.log)
+
 step "protocol interop: the official Centrifugo clients (Python, JavaScript) against the simulator"
 if [[ "$(uname -s)" == Linux ]]; then
   need=()
@@ -78,10 +82,11 @@ echo "c:    $c_summary"
 echo "c example: $example_summary"
 echo "c#: $cs_summary"
 echo "c++/unreal: $cpp_summary"
+echo "reliability: $reliability_summary"
 echo "interop: $interop_summary"
 echo "bundle: $dist_summary"
 total_passed=0 total_failed=0
-for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$interop_summary" "$dist_summary"; do
+for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$reliability_summary" "$interop_summary" "$dist_summary"; do
   read -r p _ f _ <<<"$summary"
   total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done
