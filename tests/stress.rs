@@ -38,24 +38,9 @@ fn last_error() -> String {
 // ---------------------------------------------------------------------------------------------
 // A tiny deterministic PRNG (SplitMix64): no dependency, reproducible from a printed seed.
 
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 // ---------------------------------------------------------------------------------------------
 // The simulator on its own runtime, and C configurations pointing at it.
@@ -395,7 +380,7 @@ struct Round<'a> {
 impl Round<'_> {
     fn random_probe(&self, rng: &mut Rng) -> Option<&'static Probe> {
         let probes = self.probes.lock().unwrap();
-        (!probes.is_empty()).then(|| probes[rng.below(probes.len() as u64) as usize])
+        (!probes.is_empty()).then(|| probes[rng.below(probes.len())])
     }
 
     fn op(&self, thread: u64, rng: &mut Rng, step: u32) {
@@ -415,7 +400,7 @@ impl Round<'_> {
         ));
     }
 
-    fn op_inner(&self, label: &str, roll: u64, thread: u64, rng: &mut Rng) {
+    fn op_inner(&self, label: &str, roll: usize, thread: u64, rng: &mut Rng) {
         let _ = thread;
         match roll {
             0..=29 => {
@@ -431,7 +416,7 @@ impl Round<'_> {
                 if inside == Inside::CancelOther {
                     *p.other.lock().unwrap() = self.random_probe(rng);
                 }
-                let order = self.orders[rng.below(self.orders.len() as u64) as usize];
+                let order = self.orders[rng.below(self.orders.len())];
                 let h = p.track(order);
                 if h > 0 {
                     self.probes.lock().unwrap().push(p);
@@ -444,7 +429,7 @@ impl Round<'_> {
             }
             30..=36 => {
                 let p = probe(format!("{label} check"), Inside::Nothing, "stress-check");
-                let order = self.orders[rng.below(self.orders.len() as u64) as usize];
+                let order = self.orders[rng.below(self.orders.len())];
                 let h = p.check(order);
                 if h > 0 {
                     self.probes.lock().unwrap().push(p);
@@ -491,10 +476,9 @@ impl Round<'_> {
                 self.shutdowns.fetch_add(1, SeqCst);
             }
             83..=86 => {
-                let c = self.host.config(
-                    TRANSPORTS[rng.below(3) as usize],
-                    DELIVERIES[rng.below(2) as usize],
-                );
+                let c = self
+                    .host
+                    .config(TRANSPORTS[rng.below(3)], DELIVERIES[rng.below(2)]);
                 let was_queued = CURRENT_DELIVERY.load(SeqCst) == 1;
                 let r = configure(&c);
                 if r == OK {
@@ -524,7 +508,7 @@ impl Round<'_> {
                 if rng.chance(50) {
                     std::thread::yield_now();
                 } else {
-                    std::thread::sleep(Duration::from_micros(rng.below(2000)));
+                    std::thread::sleep(Duration::from_micros(rng.below(2000) as u64));
                 }
             }
         }
@@ -593,7 +577,7 @@ fn random_interleavings_of_every_entry_point_from_4_threads() {
             .map(|k| 1_000_000 + (round as i64) * 10 + k)
             .collect();
         for &id in &orders {
-            let delay = Duration::from_millis(rr.below(6));
+            let delay = Duration::from_millis(rr.below(6) as u64);
             let spec = match rr.below(5) {
                 0 => OrderSpec::new(id).status("done").push(false),
                 1 => OrderSpec::new(id)
@@ -733,10 +717,7 @@ fn random_interleavings_of_every_entry_point_from_4_threads() {
             SHUTDOWN_DONE.fetch_max(start, SeqCst);
         }
         if restart || rr.chance(10) {
-            let c = host.config(
-                TRANSPORTS[rr.below(3) as usize],
-                DELIVERIES[rr.below(2) as usize],
-            );
+            let c = host.config(TRANSPORTS[rr.below(3)], DELIVERIES[rr.below(2)]);
             let r = configure(&c);
             assert!(r == OK || r == code(xo_result::Busy), "configure: {r}");
             if r == OK {
