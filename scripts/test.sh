@@ -72,6 +72,10 @@ fi
 SIM_BIN="$sim_bin" tests/interop/run.sh | tee target/interop.log
 interop_summary=$(tail -n 1 target/interop.log)
 
+step "benchmarks (quick mode: they still run; no time is asserted)"
+scripts/bench.sh --quick | tee target/bench-quick.log
+bench_summary=$(tail -n 1 target/bench-quick.log)
+
 step "release bundle (Linux x86_64): build, lay out, check"
 scripts/dist.sh | tee target/dist.log
 dist_summary=$(tail -n 1 target/dist.log)
@@ -84,9 +88,10 @@ echo "c#: $cs_summary"
 echo "c++/unreal: $cpp_summary"
 echo "reliability: $reliability_summary"
 echo "interop: $interop_summary"
+echo "benchmarks: $bench_summary"
 echo "bundle: $dist_summary"
 total_passed=0 total_failed=0
-for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$reliability_summary" "$interop_summary" "$dist_summary"; do
+for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$reliability_summary" "$interop_summary" "$bench_summary" "$dist_summary"; do
   read -r p _ f _ <<<"$summary"
   total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done
