@@ -55,12 +55,18 @@ impl ApiError {
     }
 }
 
+/// At most this many order requests are in flight at once: trackers started together would
+/// otherwise open a connection each and throw most of them away (HTTP/1.1 has one request per
+/// connection at a time). Sized to the idle pool, so every connection is reused.
+pub(crate) const MAX_CONCURRENT_REQUESTS: usize = 8;
+
 /// An HTTP client for one project's order endpoint. Cheap to clone.
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     base: Arc<str>,
     project_id: i64,
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl ApiClient {
@@ -71,7 +77,7 @@ impl ApiClient {
             .use_preconfigured_tls((*tls).clone())
             .connect_timeout(timeout)
             .timeout(timeout)
-            .pool_max_idle_per_host(2)
+            .pool_max_idle_per_host(MAX_CONCURRENT_REQUESTS)
             .pool_idle_timeout(Duration::from_secs(50))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("xo-tracker/", env!("CARGO_PKG_VERSION")));
@@ -85,6 +91,7 @@ impl ApiClient {
             http,
             base: config.api_base_url.trim_end_matches('/').into(),
             project_id: config.project_id,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS)),
         })
     }
 
@@ -94,6 +101,7 @@ impl ApiClient {
             "{}/v2/project/{}/order/{}",
             self.base, self.project_id, order_id
         );
+        let _turn = self.in_flight.acquire().await.ok(); // never closed
         let response = self
             .http
             .get(&url)

@@ -8,6 +8,7 @@
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::config::Delivery;
@@ -36,6 +37,8 @@ pub struct Dispatcher {
     /// Present = alive; `None` while its listener is being called.
     listeners: Mutex<Listeners>,
     queue: Mutex<VecDeque<Event>>,
+    /// False only when `queue` is empty (set under its lock), so `dispatch` can skip the lock.
+    maybe_queued: AtomicBool,
     gate: Mutex<()>,
 }
 
@@ -52,6 +55,7 @@ impl Dispatcher {
             delivery,
             listeners: Mutex::default(),
             queue: Mutex::default(),
+            maybe_queued: AtomicBool::new(false),
             gate: Mutex::new(()),
         }
     }
@@ -79,19 +83,28 @@ impl Dispatcher {
             }
             Delivery::Queued => {
                 if self.is_registered(event.handle) {
-                    lock(&self.queue).push_back(event);
+                    let mut queue = lock(&self.queue);
+                    queue.push_back(event);
+                    self.maybe_queued.store(true, Ordering::Release);
                 }
             }
         }
     }
 
     /// Delivers up to `max` queued events on this thread; returns how many listener calls ran.
+    /// With nothing queued it costs one atomic load (hosts call it every frame).
     pub fn dispatch(&self, max: usize) -> usize {
         let mut delivered = 0;
-        while delivered < max {
-            let Some(event) = lock(&self.queue).pop_front() else {
-                break;
+        while delivered < max && self.maybe_queued.load(Ordering::Acquire) {
+            let next = {
+                let mut queue = lock(&self.queue);
+                let next = queue.pop_front();
+                if queue.is_empty() {
+                    self.maybe_queued.store(false, Ordering::Release);
+                }
+                next
             };
+            let Some(event) = next else { break };
             if self.deliver(event) {
                 delivered += 1;
             }

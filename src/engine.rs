@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures_util::FutureExt;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -263,10 +264,11 @@ impl Engine {
     ) {
         let tasks = self.tasks.clone();
         let mut live = lock(&self.tasks);
-        let joined = self.runtime.spawn(async move {
-            work.await;
+        // `map`, not `async move { work.await; .. }`: the latter stores the future twice (~1.7 KiB
+        // more per tracker, measured by the scale benchmark).
+        let joined = self.runtime.spawn(work.map(move |()| {
             lock(&tasks).remove(&handle);
-        });
+        }));
         live.insert(
             handle,
             Task {

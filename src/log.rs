@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// How important a log line is; lower is more severe.
@@ -22,6 +23,8 @@ pub enum Level {
 pub type LogSink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
 static SINK: RwLock<Option<(LogSink, Level)>> = RwLock::new(None);
+/// Whether a sink is installed: with none (the usual case) logging costs one atomic load.
+static HAS_SINK: AtomicBool = AtomicBool::new(false);
 /// Held (shared) by every sink call, so that replacing the sink can wait for calls in flight.
 static CALLS: RwLock<()> = RwLock::new(());
 
@@ -34,6 +37,7 @@ thread_local! {
 pub fn set_sink(sink: Option<LogSink>, max_level: Level) {
     let old = {
         let mut slot = SINK.write().unwrap_or_else(|e| e.into_inner());
+        HAS_SINK.store(sink.is_some(), Ordering::Release);
         std::mem::replace(&mut *slot, sink.map(|s| (s, max_level)))
     };
     if !IN_SINK.with(Cell::get) {
@@ -45,7 +49,7 @@ pub fn set_sink(sink: Option<LogSink>, max_level: Level) {
 /// Formats and sends one line to the sink, if one is installed and wants this level. Lines logged
 /// from inside the sink itself are dropped.
 pub fn write(level: Level, args: fmt::Arguments<'_>) {
-    if IN_SINK.with(Cell::get) {
+    if !HAS_SINK.load(Ordering::Acquire) || IN_SINK.with(Cell::get) {
         return;
     }
     let _call = CALLS.read().unwrap_or_else(|e| e.into_inner());

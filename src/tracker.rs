@@ -52,6 +52,8 @@ struct Tracker {
     refetch: bool,
     /// No GET before this (the server's `Retry-After`), whatever asks for one.
     not_before: Option<Instant>,
+    /// The push subscription is the one made at start, before the first GET began.
+    subscribed_before_first_request: bool,
     poll_anchor: Instant,
     transient_failures: u32,
     not_found_strikes: u32,
@@ -81,6 +83,7 @@ pub async fn track(
         fetch_due: Some(now),
         refetch: false,
         not_before: None,
+        subscribed_before_first_request: true,
         poll_anchor: now,
         transient_failures: 0,
         not_found_strikes: 0,
@@ -117,6 +120,7 @@ impl Tracker {
                 drop(push.take());
                 drop(fetch.take());
                 self.sleep_while_paused(lifecycle).await;
+                self.subscribed_before_first_request = false;
                 push = self.open_push();
                 if push.is_some() {
                     self.link = Link::Connecting;
@@ -168,6 +172,7 @@ impl Tracker {
                         self.want_fetch(fetch.is_some());
                     }
                     if self.shared.config.transport == Transport::Centrifugo {
+                        self.subscribed_before_first_request = false;
                         push = self.open_push();
                     }
                 }
@@ -323,7 +328,7 @@ impl Tracker {
     async fn on_push(&mut self, event: PushEvent, fetch_in_flight: bool) -> Option<Event> {
         match event {
             PushEvent::Status(status) => return self.observe(status, None).await,
-            PushEvent::Connected => {
+            PushEvent::Connected { fresh } => {
                 let state = match self.link {
                     Link::Polling { .. } => TransportState::SocketRestored,
                     Link::Connecting if !self.ever_connected => TransportState::SocketConnected,
@@ -334,7 +339,13 @@ impl Tracker {
                 if self.transient_failures == 0 {
                     self.fetch_due = None; // polling stops; a pending retry stays scheduled
                 }
-                self.want_fetch(fetch_in_flight);
+                // A connection that was already up when this tracker's first subscription was made
+                // has delivered every push since: its first request, which starts after
+                // subscribing, closes the gap. Otherwise request once more.
+                if fresh || !self.subscribed_before_first_request {
+                    self.want_fetch(fetch_in_flight);
+                }
+                self.subscribed_before_first_request = false;
                 self.emit(EventKind::TransportChanged, |e| e.transport = Some(state));
             }
             PushEvent::Lost(info) | PushEvent::Rejected(info) => {

@@ -735,3 +735,26 @@ async fn a_pushed_done_is_final_within_one_request_timeout_even_if_contents_are_
     let took = rec.final_at.unwrap() - pushed_at;
     assert!(took <= S(10) + Duration::from_millis(10), "{took:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn joining_a_live_connection_needs_only_the_first_request() {
+    let h = Harness::start(Transport::Centrifugo).await;
+    h.sim.add_order(OrderSpec::new(43).status("new"));
+    h.sim.add_order(OrderSpec::new(44).status("new"));
+    let (_, mut first) = h.track(43);
+    first
+        .until(|e| e.transport == Some(TransportState::SocketConnected))
+        .await;
+    let (_, mut second) = h.track(44);
+    let events = second
+        .until(|e| e.transport == Some(TransportState::SocketConnected))
+        .await;
+    tokio::time::sleep(S(60)).await;
+    let events = [events, std::iter::from_fn(|| second.try_next()).collect()].concat();
+    assert_eq!(statuses(&events), ["new"], "{events:#?}");
+    // Subscribed before its first request began: nothing to catch up after joining.
+    assert_eq!(h.sim.stats().http_requests[&44], 1, "{events:#?}");
+    assert_eq!(h.sim.stats().centrifugo_connects, 1);
+    h.sim.set_status(44, "done");
+    assert_eq!(outcome(&second.until_last().await), Outcome::Done);
+}

@@ -10,13 +10,12 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::ws::{self, WsStream};
 use super::{
-    socket_loop, Fanout, Inbound, Liveness, Protocol, PushEvent, PushStream, SessionEnd,
+    socket_loop, Fanout, Inbound, Inbox, Liveness, Protocol, PushEvent, PushStream, SessionEnd,
     SocketSettings,
 };
 use crate::events::{ErrorInfo, ErrorKind, Status};
@@ -247,7 +246,7 @@ struct Hub {
 #[derive(Default)]
 struct HubState {
     next_id: u64,
-    subscribers: HashMap<i64, Vec<(u64, mpsc::UnboundedSender<PushEvent>)>>,
+    subscribers: HashMap<i64, Vec<(u64, Arc<Inbox>)>>,
     /// The last connection event, replayed to late subscribers.
     last: Option<PushEvent>,
 }
@@ -290,19 +289,24 @@ impl CentrifugoHubs {
                 hub
             }
         };
-        let (tx, rx) = mpsc::unbounded_channel();
+        let inbox = Arc::new(Inbox::default());
         let id = {
             let mut state = lock(&hub.state);
             state.next_id += 1;
             let id = state.next_id;
-            if let Some(last) = &state.last {
-                let _ = tx.send(last.clone());
+            match &state.last {
+                // Subscribed to a live connection: every push from now on reaches it.
+                Some(PushEvent::Connected { .. }) => {
+                    inbox.send(PushEvent::Connected { fresh: false })
+                }
+                Some(last) => inbox.send(last.clone()),
+                None => {}
             }
             state
                 .subscribers
                 .entry(order_id)
                 .or_default()
-                .push((id, tx));
+                .push((id, inbox.clone()));
             id
         };
         let guard = HubSubscription {
@@ -311,10 +315,7 @@ impl CentrifugoHubs {
             order_id,
             id,
         };
-        PushStream {
-            rx,
-            _guard: Box::new(guard),
-        }
+        PushStream::new(inbox, Box::new(guard))
     }
 
     /// How many shared connections exist now (for tests and diagnostics).
@@ -331,16 +332,16 @@ struct HubFanout(Arc<Hub>);
 impl Fanout for HubFanout {
     fn broadcast(&self, event: PushEvent) {
         let mut state = lock(&self.0.state);
-        for (_, tx) in state.subscribers.values().flatten() {
-            let _ = tx.send(event.clone());
+        for (_, inbox) in state.subscribers.values().flatten() {
+            inbox.send(event.clone());
         }
         state.last = Some(event);
     }
 
     fn route(&self, order_id: i64, status: Status) {
         let state = lock(&self.0.state);
-        for (_, tx) in state.subscribers.get(&order_id).into_iter().flatten() {
-            let _ = tx.send(PushEvent::Status(status.clone()));
+        for (_, inbox) in state.subscribers.get(&order_id).into_iter().flatten() {
+            inbox.send(PushEvent::Status(status.clone()));
         }
     }
 }

@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::ws::WsStream;
 use super::{
-    socket_loop, Fanout, Inbound, Liveness, Protocol, PushEvent, PushStream, SessionEnd,
+    socket_loop, Fanout, Inbound, Inbox, Liveness, Protocol, PushEvent, PushStream, SessionEnd,
     SocketSettings,
 };
 use crate::events::Status;
@@ -61,17 +60,17 @@ pub fn decode_message(line: &str) -> Inbound {
 
 struct SingleOrder {
     order_id: i64,
-    tx: mpsc::UnboundedSender<PushEvent>,
+    inbox: Arc<Inbox>,
 }
 
 impl Fanout for SingleOrder {
     fn broadcast(&self, event: PushEvent) {
-        let _ = self.tx.send(event);
+        self.inbox.send(event);
     }
 
     fn route(&self, order_id: i64, status: Status) {
         if order_id == self.order_id {
-            let _ = self.tx.send(PushEvent::Status(status));
+            self.inbox.send(PushEvent::Status(status));
         }
     }
 }
@@ -92,16 +91,13 @@ pub fn subscribe(
     settings: Arc<SocketSettings>,
 ) -> PushStream {
     let url = format!("{base_url}?order_id={order_id}&project_id={project_id}");
-    let (tx, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(socket_loop(
-        LegacyProtocol { url },
-        SingleOrder { order_id, tx },
-        settings,
-    ));
-    PushStream {
-        rx,
-        _guard: Box::new(AbortOnDrop(task.abort_handle())),
-    }
+    let inbox = Arc::new(Inbox::default());
+    let fanout = SingleOrder {
+        order_id,
+        inbox: inbox.clone(),
+    };
+    let task = tokio::spawn(socket_loop(LegacyProtocol { url }, fanout, settings));
+    PushStream::new(inbox, Box::new(AbortOnDrop(task.abort_handle())))
 }
 
 #[cfg(test)]

@@ -14,7 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use tokio::sync::Notify;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -27,8 +30,10 @@ use ws::WsStream;
 /// What a push transport tells a tracker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PushEvent {
-    /// The socket is (again) connected and subscribed.
-    Connected,
+    /// The socket is connected and subscribed. `fresh`: a new connection was just established
+    /// (pushes may have been missed meanwhile); not fresh: the subscriber joined a connection that
+    /// was already up, so it has missed nothing since it subscribed.
+    Connected { fresh: bool },
     /// A status for this tracker's order.
     Status(Status),
     /// The socket failed; it is being re-established with backoff.
@@ -37,18 +42,55 @@ pub enum PushEvent {
     Rejected(ErrorInfo),
 }
 
+/// Where a transport leaves events for one subscriber: a small queue and a wake-up. (A tokio
+/// channel would allocate a block of 32 slots per tracker up front.)
+#[derive(Default)]
+pub struct Inbox {
+    queue: Mutex<VecDeque<PushEvent>>,
+    ready: Notify,
+}
+
+impl Inbox {
+    /// Leaves an event and wakes the subscriber.
+    pub fn send(&self, event: PushEvent) {
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(event);
+        self.ready.notify_one();
+    }
+}
+
 /// A tracker's subscription to a push transport; dropping it unsubscribes.
 pub struct PushStream {
-    rx: mpsc::UnboundedReceiver<PushEvent>,
+    inbox: Arc<Inbox>,
     _guard: Box<dyn Send + Sync>,
 }
 
 impl PushStream {
-    /// The next event; pending forever once the transport is gone (a tracker then relies on polling).
+    /// A subscription reading `inbox`, ended by dropping `guard`.
+    pub fn new(inbox: Arc<Inbox>, guard: Box<dyn Send + Sync>) -> PushStream {
+        PushStream {
+            inbox,
+            _guard: guard,
+        }
+    }
+
+    /// The next event; pending until there is one (forever once the transport is gone: a tracker
+    /// then relies on polling).
     pub async fn recv(&mut self) -> PushEvent {
-        match self.rx.recv().await {
-            Some(event) => event,
-            None => std::future::pending().await,
+        loop {
+            if let Some(event) = self
+                .inbox
+                .queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front()
+            {
+                return event;
+            }
+            // A send since the check left a permit: this returns at once then.
+            self.inbox.ready.notified().await;
         }
     }
 }
@@ -182,7 +224,7 @@ pub async fn socket_loop<P: Protocol, F: Fanout>(
             Ok((mut ws, liveness, early)) => {
                 failures = 0;
                 reported_down = false;
-                fanout.broadcast(PushEvent::Connected);
+                fanout.broadcast(PushEvent::Connected { fresh: true });
                 log_at!(Info, "socket connected: {}", protocol.url());
                 run_session(
                     &protocol,
