@@ -9,11 +9,12 @@ use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use crate::config::Delivery;
 use crate::events::Event;
 use crate::log::log_at;
+use crate::sync::lock;
 
 /// A host's event handler.
 pub type Listener = Box<dyn FnMut(&Event) + Send>;
@@ -183,10 +184,6 @@ impl Dispatcher {
         }
         true
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

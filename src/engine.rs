@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
 use tokio::runtime::Handle;
@@ -17,6 +17,7 @@ use crate::api::ApiClient;
 use crate::config::Config;
 use crate::dispatch::{in_listener, Dispatcher, Listener};
 use crate::secret::Token;
+use crate::sync::lock;
 use crate::transport::centrifugo::CentrifugoHubs;
 use crate::transport::SocketSettings;
 use crate::{tls, tracker};
@@ -286,8 +287,4 @@ fn check_order_id(order_id: i64) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

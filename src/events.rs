@@ -119,6 +119,17 @@ pub struct ErrorInfo {
     pub message: String,
 }
 
+impl ErrorInfo {
+    /// An error that no HTTP answer caused (`http_status` 0).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> ErrorInfo {
+        ErrorInfo {
+            kind,
+            http_status: 0,
+            message: message.into(),
+        }
+    }
+}
+
 /// What an event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {

@@ -14,6 +14,7 @@ pub mod ffi;
 pub mod log;
 pub mod runtime;
 pub mod secret;
+mod sync;
 pub mod tls;
 pub mod tracker;
 pub mod transport;

@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn removing_the_sink_waits_for_a_call_in_flight() {
-        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let _turn = crate::sync::lock(&SERIAL);
         let entered = Arc::new(Barrier::new(2));
         let finished = Arc::new(AtomicBool::new(false));
         let (e, f) = (entered.clone(), finished.clone());
@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn levels_filter_and_nested_lines_are_dropped() {
-        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let _turn = crate::sync::lock(&SERIAL);
         let lines = Arc::new(AtomicUsize::new(0));
         let seen = lines.clone();
         set_sink(

@@ -10,6 +10,7 @@ use tokio::runtime::Runtime;
 use crate::config::Config;
 use crate::dispatch::in_listener;
 use crate::engine::{Engine, Error};
+use crate::sync::lock;
 
 /// How long shutdown waits for the runtime's threads.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
@@ -41,7 +42,7 @@ static LIBRARY: Mutex<Library> = Mutex::new(Library {
 static STARTS: RwLock<()> = RwLock::new(());
 
 fn library() -> MutexGuard<'static, Library> {
-    LIBRARY.lock().unwrap_or_else(|e| e.into_inner())
+    lock(&LIBRARY)
 }
 
 /// Sets the configuration for the trackers started from now on. Fails with `Busy` while an

@@ -180,15 +180,15 @@ impl Tracker {
                 _ = sleep_until_some(fetch_timer) => {}
                 _ = sleep_until_some(polling_deadline) => {
                     let message = format!("no final status after {:?} of polling", timing.polling_deadline);
-                    return self.last_event(Outcome::TimedOut, None, Some(error(ErrorKind::Timeout, message)));
+                    return self.last_event(Outcome::TimedOut, None, Some(ErrorInfo::new(ErrorKind::Timeout, message)));
                 }
                 _ = sleep_until_some(self.token_wait_until) => {
                     let message = format!("the token was refused and no new token came within {:?}", timing.token_wait);
-                    return self.last_event(Outcome::Unauthorized, None, Some(error(ErrorKind::Unauthorized, message)));
+                    return self.last_event(Outcome::Unauthorized, None, Some(ErrorInfo::new(ErrorKind::Unauthorized, message)));
                 }
                 _ = sleep_until(self.deadline) => {
                     let message = format!("no final status within the overall deadline of {:?}", timing.overall_deadline);
-                    return self.last_event(Outcome::TimedOut, None, Some(error(ErrorKind::Timeout, message)));
+                    return self.last_event(Outcome::TimedOut, None, Some(ErrorInfo::new(ErrorKind::Timeout, message)));
                 }
             }
         }
@@ -386,7 +386,7 @@ impl Tracker {
         match tokio::time::timeout(limit, attempts).await {
             Ok(found) => found,
             Err(_) => {
-                let late = error(
+                let late = ErrorInfo::new(
                     ErrorKind::Timeout,
                     format!("the order contents did not arrive within {limit:?}"),
                 );
@@ -414,9 +414,9 @@ impl Tracker {
                     ..
                 }) => return (Some(contents), None),
                 Ok(_) => {
-                    *problem = Some(error(
+                    *problem = Some(ErrorInfo::new(
                         ErrorKind::Protocol,
-                        "the order response had no contents".into(),
+                        "the order response had no contents",
                     ))
                 }
                 Err(e @ ApiError::Transient { .. }) => *problem = Some(e.info().clone()),
@@ -513,14 +513,6 @@ pub async fn check(shared: Arc<Shared>, handle: u64, order_id: i64, token: Token
         }
     }
     shared.dispatcher.emit(event);
-}
-
-fn error(kind: ErrorKind, message: String) -> ErrorInfo {
-    ErrorInfo {
-        kind,
-        http_status: 0,
-        message,
-    }
 }
 
 async fn poll_fetch(fetch: &mut Option<Fetch>) -> Result<OrderSnapshot, ApiError> {

@@ -20,6 +20,7 @@ use super::{
 };
 use crate::events::{ErrorInfo, ErrorKind, Status};
 use crate::secret::Token;
+use crate::sync::lock;
 
 /// The id of our connect command (the only command we send).
 const CONNECT_ID: u64 = 1;
@@ -156,7 +157,12 @@ impl Protocol for CentrifugoProtocol {
                         &e,
                     )))
                 }
-                None => return Err(SessionEnd::Lost(lost("socket closed during connect"))),
+                None => {
+                    return Err(SessionEnd::Lost(ErrorInfo::new(
+                        ErrorKind::Network,
+                        "socket closed during connect",
+                    )))
+                }
             };
             decode_frame(text.as_str(), &mut inbound);
             let reply = inbound.iter().position(|m| {
@@ -187,22 +193,14 @@ impl Protocol for CentrifugoProtocol {
                     let text =
                         self.redact(&format!("connect refused with error {code} ({message})"));
                     return Err(if temporary || code < 100 {
-                        SessionEnd::Lost(ErrorInfo {
-                            kind: ErrorKind::Network,
-                            http_status: 0,
-                            message: text,
-                        })
+                        SessionEnd::Lost(ErrorInfo::new(ErrorKind::Network, text))
                     } else {
                         let kind = if code == TOKEN_EXPIRED {
                             ErrorKind::Unauthorized
                         } else {
                             ErrorKind::SocketRejected
                         };
-                        SessionEnd::Rejected(ErrorInfo {
-                            kind,
-                            http_status: 0,
-                            message: text,
-                        })
+                        SessionEnd::Rejected(ErrorInfo::new(kind, text))
                     });
                 }
                 _ => unreachable!("position() found a reply"),
@@ -216,14 +214,6 @@ impl Protocol for CentrifugoProtocol {
 
     fn redact(&self, text: &str) -> String {
         self.token.redact(text)
-    }
-}
-
-fn lost(message: &str) -> ErrorInfo {
-    ErrorInfo {
-        kind: ErrorKind::Network,
-        http_status: 0,
-        message: message.to_owned(),
     }
 }
 
@@ -378,10 +368,6 @@ impl Drop for HubSubscription {
             }
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use crate::backoff::Backoff;
 use crate::config::Timing;
 use crate::events::{ErrorInfo, ErrorKind, Status};
 use crate::log::log_at;
+use crate::sync::lock;
 use ws::WsStream;
 
 /// What a push transport tells a tracker.
@@ -53,10 +54,7 @@ pub struct Inbox {
 impl Inbox {
     /// Leaves an event and wakes the subscriber.
     pub fn send(&self, event: PushEvent) {
-        self.queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(event);
+        lock(&self.queue).push_back(event);
         self.ready.notify_one();
     }
 }
@@ -188,17 +186,9 @@ fn ended_by_code(code: u16, reason: &str) -> SessionEnd {
         truncate(reason, 120)
     );
     if close_code_allows_reconnect(code) {
-        SessionEnd::Lost(ErrorInfo {
-            kind: ErrorKind::Network,
-            http_status: 0,
-            message,
-        })
+        SessionEnd::Lost(ErrorInfo::new(ErrorKind::Network, message))
     } else {
-        SessionEnd::Rejected(ErrorInfo {
-            kind: ErrorKind::SocketRejected,
-            http_status: 0,
-            message,
-        })
+        SessionEnd::Rejected(ErrorInfo::new(ErrorKind::SocketRejected, message))
     }
 }
 
@@ -285,11 +275,10 @@ async fn connect<P: Protocol>(
     match timeout(limit, protocol.handshake(&mut ws)).await {
         Ok(Ok((liveness, early))) => Ok((ws, liveness, early)),
         Ok(Err(end)) => Err(end),
-        Err(_) => Err(SessionEnd::Lost(ErrorInfo {
-            kind: ErrorKind::Timeout,
-            http_status: 0,
-            message: format!("socket handshake took longer than {limit:?}"),
-        })),
+        Err(_) => Err(SessionEnd::Lost(ErrorInfo::new(
+            ErrorKind::Timeout,
+            format!("socket handshake took longer than {limit:?}"),
+        ))),
     }
 }
 
@@ -328,13 +317,13 @@ async fn run_session<P: Protocol, F: Fanout>(
                     }
                     Some(Ok(_)) => {} // binary frames and WebSocket-level pings/pongs only prove liveness
                     Some(Err(e)) => return SessionEnd::Lost(ws::error_info("socket read failed", &e)),
-                    None => return SessionEnd::Lost(ErrorInfo { kind: ErrorKind::Network, http_status: 0, message: "socket closed without a close frame".into() }),
+                    None => return SessionEnd::Lost(ErrorInfo::new(ErrorKind::Network, "socket closed without a close frame")),
                 }
             }
             _ = sleep_until(dead_at) => {
                 let limit = liveness.silence_limit.unwrap_or_default();
                 close_quietly(ws).await;
-                return SessionEnd::Lost(ErrorInfo { kind: ErrorKind::Timeout, http_status: 0, message: format!("no frame from the server for {limit:?}") });
+                return SessionEnd::Lost(ErrorInfo::new(ErrorKind::Timeout, format!("no frame from the server for {limit:?}")));
             }
             _ = sleep_until(reestablish_at) => {
                 close_quietly(ws).await;

@@ -42,11 +42,10 @@ pub async fn open(
     match timeout(limit, attempt).await {
         Ok(Ok((ws, _response))) => Ok(ws),
         Ok(Err(e)) => Err(error_info("socket connect failed", &e)),
-        Err(_) => Err(ErrorInfo {
-            kind: ErrorKind::Timeout,
-            http_status: 0,
-            message: format!("socket connect took longer than {limit:?}"),
-        }),
+        Err(_) => Err(ErrorInfo::new(
+            ErrorKind::Timeout,
+            format!("socket connect took longer than {limit:?}"),
+        )),
     }
 }
 
