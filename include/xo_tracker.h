@@ -22,6 +22,19 @@
 // The longest token accepted, in bytes (without the terminating NUL).
 #define XO_MAX_TOKEN_BYTES 16384
 
+// Server text (error messages, close reasons) is cut to this many characters after redaction.
+#define MAX_QUOTED_CHARS 200
+
+// Server text is cut to this many characters before redaction (redaction works on bounded input;
+// a token cut here still has every 8-character piece of it redacted).
+#define MAX_SCANNED_CHARS 4096
+
+// Status strings longer than this are cut (they are reported raw to the host).
+#define MAX_STATUS_CHARS 64
+
+// Pieces of a token shorter than this may remain in redacted text; longer ones never do.
+#define MIN_LEAK_CHARS 8
+
 // Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 // return one of these negative codes instead of a handle on failure.
 enum xo_result
@@ -321,6 +334,10 @@ typedef void (*xo_event_callback)(void *userdata, const struct xo_event *event);
 
 // Receives log lines (an `xo_log_level` and a NUL-terminated message valid during the call).
 typedef void (*xo_log_callback)(void *userdata, int32_t level, const char *message);
+
+
+
+
 
 #ifdef __cplusplus
 extern "C" {

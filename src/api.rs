@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::contents::normalize_contents;
 use crate::events::{ErrorInfo, ErrorKind, Status};
+use crate::limits;
 use crate::secret::Token;
 
 /// Largest response body read; anything longer is refused.
@@ -46,19 +47,16 @@ impl ApiError {
             ApiError::Unauthorized(i) | ApiError::NotFound(i) | ApiError::Fatal(i) => i,
         }
     }
-
-    fn info_mut(&mut self) -> &mut ErrorInfo {
-        match self {
-            ApiError::Transient { info, .. } => info,
-            ApiError::Unauthorized(i) | ApiError::NotFound(i) | ApiError::Fatal(i) => i,
-        }
-    }
 }
 
 /// At most this many order requests are in flight at once: trackers started together would
 /// otherwise open a connection each and throw most of them away (HTTP/1.1 has one request per
 /// connection at a time). Sized to the idle pool, so every connection is reused.
 pub(crate) const MAX_CONCURRENT_REQUESTS: usize = 8;
+
+/// The longest a request waits for one of the [`MAX_CONCURRENT_REQUESTS`] turns before it goes
+/// without one.
+pub(crate) const TURN_WAIT: Duration = Duration::from_millis(100);
 
 /// An HTTP client for one project's order endpoint. Cheap to clone.
 #[derive(Clone)]
@@ -101,7 +99,12 @@ impl ApiClient {
             "{}/v2/project/{}/order/{}",
             self.base, self.project_id, order_id
         );
-        let _turn = self.in_flight.acquire().await.ok(); // never closed
+        // Wait briefly for a turn, then go anyway: stalled requests elsewhere must not delay a
+        // healthy order by more than this (the limit exists to reuse connections, not to queue).
+        let _turn = tokio::time::timeout(TURN_WAIT, self.in_flight.acquire())
+            .await
+            .ok()
+            .and_then(Result::ok);
         let response = self
             .http
             .get(&url)
@@ -115,15 +118,10 @@ impl ApiClient {
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(limits::parse_retry_after);
         let body = read_body(response).await?;
         // Error bodies come from the server: one that echoes the token must not leak it.
-        classify(order_id, status, &body, retry_after).map_err(|mut e| {
-            let info = e.info_mut();
-            info.message = token.redact(&info.message);
-            e
-        })
+        classify_for(order_id, status, &body, retry_after, Some(token))
     }
 }
 
@@ -198,10 +196,22 @@ pub fn classify(
     body: &[u8],
     retry_after: Option<Duration>,
 ) -> Result<OrderSnapshot, ApiError> {
+    classify_for(order_id, status, body, retry_after, None)
+}
+
+/// [`classify`], with the token whose pieces are redacted from quoted server text.
+pub fn classify_for(
+    order_id: i64,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+    token: Option<&Token>,
+) -> Result<OrderSnapshot, ApiError> {
+    let retry_after = retry_after.map(|d| d.min(limits::MAX_RETRY_AFTER));
     let info = |kind, what: &str| ErrorInfo {
         kind,
         http_status: status,
-        message: error_message(status, body, what),
+        message: error_message(status, body, what, token),
     };
     match status {
         200 => {
@@ -227,21 +237,17 @@ pub fn classify(
     }
 }
 
-/// `HTTP <status>: <errorMessage>` from Xsolla's error body, or a generic text.
-fn error_message(status: u16, body: &[u8], what: &str) -> String {
+/// `HTTP <status>: <errorMessage>` from Xsolla's error body (redacted, then cut), or a generic text.
+fn error_message(status: u16, body: &[u8], what: &str, token: Option<&Token>) -> String {
     let detail = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
         v.get("errorMessage")
             .and_then(Value::as_str)
-            .map(|s| truncate(s, 200))
+            .map(|s| limits::quote(s, token))
     });
     match detail {
         Some(d) => format!("HTTP {status}: {d}"),
         None => format!("HTTP {status}: {what}"),
     }
-}
-
-fn truncate(s: &str, max_chars: usize) -> String {
-    s.chars().take(max_chars).collect()
 }
 
 /// Parses a 200 body: `{"order_id":..,"status":"..","content":{..}}`.

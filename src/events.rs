@@ -18,16 +18,25 @@ pub enum Status {
 }
 
 impl Status {
-    /// Parses Xsolla's status string.
+    /// Parses Xsolla's status string, ignoring letter case and surrounding blanks (`"DONE"` is
+    /// done). An unknown status keeps its text, cut to `limits::MAX_STATUS_CHARS` characters.
     pub fn parse(raw: &str) -> Status {
-        match raw {
-            "new" => Status::New,
-            "paid" => Status::Paid,
-            "done" => Status::Done,
-            "canceled" => Status::Canceled,
-            "expired" => Status::Expired,
-            other => Status::Other(other.to_owned()),
-        }
+        let trimmed = raw.trim();
+        let known = [
+            ("new", Status::New),
+            ("paid", Status::Paid),
+            ("done", Status::Done),
+            ("canceled", Status::Canceled),
+            ("cancelled", Status::Canceled),
+            ("expired", Status::Expired),
+        ];
+        known
+            .into_iter()
+            .find(|(name, _)| trimmed.eq_ignore_ascii_case(name))
+            .map(|(_, status)| status)
+            .unwrap_or_else(|| {
+                Status::Other(crate::limits::cut(trimmed, crate::limits::MAX_STATUS_CHARS))
+            })
     }
 
     /// The status string as Xsolla sends it.
@@ -102,6 +111,10 @@ pub enum ErrorKind {
     NotFound,
     /// The server sent something that does not follow the protocol.
     Protocol,
+    /// A library task failed (a bug): the tracker ended with `Outcome::Failed` instead of hanging.
+    Panic,
+    /// An unexpected internal failure (for example a task that ended without its final event).
+    Internal,
     /// The server asked us to slow down.
     RateLimited,
     /// The socket server refused our credentials; it will not be retried with this token.

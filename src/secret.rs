@@ -7,6 +7,9 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Token(String);
 
+/// Pieces of a token shorter than this may remain in redacted text; longer ones never do.
+pub const MIN_LEAK_CHARS: usize = 8;
+
 /// The longest token accepted (Xsolla JWTs are 1–2 KiB).
 pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
@@ -31,10 +34,52 @@ impl Token {
         &self.0
     }
 
-    /// `text` (from a server) with every occurrence of this token replaced by `<redacted>`.
+    /// `text` (from a server) with every piece of this token of [`MIN_LEAK_CHARS`] or more bytes
+    /// replaced by `<redacted>`: a server that echoes the token whole, cut, or split leaks nothing
+    /// longer than 7 bytes of it.
     pub fn redact(&self, text: &str) -> String {
-        text.replace(&self.0, "<redacted>")
+        redact_pieces(text, &self.0)
     }
+}
+
+/// Replaces every substring of `text` that is also a substring of `secret` and at least
+/// [`MIN_LEAK_CHARS`] bytes long (extended to character boundaries) with `<redacted>`.
+fn redact_pieces(text: &str, secret: &str) -> String {
+    let (t, s) = (text.as_bytes(), secret.as_bytes());
+    if t.len() < MIN_LEAK_CHARS || s.len() < MIN_LEAK_CHARS {
+        return if !secret.is_empty() && text.contains(secret) {
+            text.replace(secret, "<redacted>")
+        } else {
+            text.to_owned()
+        };
+    }
+    let windows: std::collections::HashSet<&[u8]> = s.windows(MIN_LEAK_CHARS).collect();
+    let mut covered = vec![false; t.len()];
+    let mut i = 0;
+    while i + MIN_LEAK_CHARS <= t.len() {
+        if windows.contains(&t[i..i + MIN_LEAK_CHARS]) {
+            // Every 8-byte window inside a secret substring is itself a window of the secret, so
+            // marking window by window covers the longest match.
+            covered[i..i + MIN_LEAK_CHARS]
+                .iter_mut()
+                .for_each(|c| *c = true);
+        }
+        i += 1;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_secret = false;
+    for (at, ch) in text.char_indices() {
+        let hidden = covered[at..at + ch.len_utf8()].iter().any(|c| *c);
+        if hidden {
+            if !in_secret {
+                out.push_str("<redacted>");
+            }
+        } else {
+            out.push(ch);
+        }
+        in_secret = hidden;
+    }
+    out
 }
 
 impl fmt::Debug for Token {
@@ -59,6 +104,25 @@ mod tests {
         assert_eq!(format!("{t} {t:?}"), "<redacted> <redacted>");
         assert_eq!(t.expose(), "secret-jwt");
         assert_eq!(t.redact("bad token secret-jwt!"), "bad token <redacted>!");
+        assert_eq!(
+            Token::new("abc").unwrap().redact("x abc y"),
+            "x <redacted> y"
+        );
+    }
+
+    #[test]
+    fn redacts_every_piece_of_eight_or_more() {
+        let t = Token::new("eyJhbGciOiJIUzI1NiJ9.payload-part.signature").unwrap();
+        let echoed = "token eyJhbGciOiJIUz was cut; later part-.signature and payload-p end";
+        let out = t.redact(echoed);
+        assert_eq!(
+            out,
+            "token <redacted> was cut; later part-<redacted> and <redacted> end"
+        );
+        // Seven bytes may remain (a shorter piece is not evidence of the token).
+        assert_eq!(t.redact("eyJhbGc"), "eyJhbGc");
+        // Pieces next to each other are one redaction; multibyte text around them survives.
+        assert_eq!(t.redact("é.payload-part.é"), "é<redacted>é");
     }
 
     #[test]

@@ -348,6 +348,13 @@ impl Tracker {
                 self.subscribed_before_first_request = false;
                 self.emit(EventKind::TransportChanged, |e| e.transport = Some(state));
             }
+            PushEvent::TokenExpired(info) => {
+                self.emit(EventKind::TokenExpired, |e| e.error = Some(info.clone()));
+                if !matches!(self.link, Link::Polling { .. }) {
+                    self.enter_polling(Some(info));
+                    self.want_fetch(fetch_in_flight);
+                }
+            }
             PushEvent::Lost(info) | PushEvent::Rejected(info) => {
                 if !matches!(self.link, Link::Polling { .. }) {
                     self.enter_polling(Some(info));

@@ -401,6 +401,8 @@ fn c_error(kind: ErrorKind) -> xo_result {
         ErrorKind::Protocol => xo_result::Protocol,
         ErrorKind::RateLimited => xo_result::RateLimited,
         ErrorKind::SocketRejected => xo_result::SocketRejected,
+        ErrorKind::Panic => xo_result::Panic,
+        ErrorKind::Internal => xo_result::Internal,
     }
 }
 

@@ -19,6 +19,7 @@ use super::{
     SocketSettings,
 };
 use crate::events::{ErrorInfo, ErrorKind, Status};
+use crate::limits;
 use crate::secret::Token;
 use crate::sync::lock;
 
@@ -62,18 +63,11 @@ fn decode_message(line: &str) -> Inbound {
     if let Some(error) = obj.get("error") {
         return Inbound::ErrorReply {
             id,
-            code: error
-                .get("code")
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-                .min(u32::MAX as u64) as u32,
-            message: error
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .chars()
-                .take(200)
-                .collect(),
+            code: limits::saturating_u32(error.get("code").and_then(Value::as_u64).unwrap_or(0)),
+            message: limits::cut(
+                error.get("message").and_then(Value::as_str).unwrap_or(""),
+                limits::MAX_SCANNED_CHARS,
+            ),
             temporary: error
                 .get("temporary")
                 .and_then(Value::as_bool)
@@ -95,16 +89,15 @@ fn decode_message(line: &str) -> Inbound {
 
 fn decode_push(push: &Value) -> Inbound {
     if let Some(disconnect) = push.get("disconnect") {
-        let code = disconnect
-            .get("code")
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-            .min(u16::MAX as u64) as u16;
-        let reason = disconnect
-            .get("reason")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
+        let code =
+            limits::saturating_u16(disconnect.get("code").and_then(Value::as_u64).unwrap_or(0));
+        let reason = limits::cut(
+            disconnect
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            limits::MAX_SCANNED_CHARS,
+        );
         return Inbound::Disconnect { code, reason };
     }
     let Some(data) = push.get("pub").and_then(|p| p.get("data")) else {
@@ -143,13 +136,18 @@ impl Protocol for CentrifugoProtocol {
         let mut inbound = Vec::new();
         loop {
             let text = match ws.next().await {
-                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Text(text))) => text.as_str().to_owned(),
                 Some(Ok(Message::Close(frame))) => {
                     let (code, reason) = frame.map_or((1005, String::new()), |f| {
                         (u16::from(f.code), f.reason.to_string())
                     });
                     return Err(super::ended_by_code(code, &self.redact(&reason)));
                 }
+                // JSON in a binary frame is still JSON (some servers send it that way).
+                Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(&bytes) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => continue,
+                },
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {
                     return Err(SessionEnd::Lost(ws::error_info(
@@ -164,7 +162,7 @@ impl Protocol for CentrifugoProtocol {
                     )))
                 }
             };
-            decode_frame(text.as_str(), &mut inbound);
+            decode_frame(&text, &mut inbound);
             let reply = inbound.iter().position(|m| {
                 matches!(m, Inbound::ConnectReply { id, .. } | Inbound::ErrorReply { id, .. } if *id == CONNECT_ID)
             });
@@ -174,8 +172,8 @@ impl Protocol for CentrifugoProtocol {
                 Some(Inbound::ConnectReply {
                     ping_secs, pong, ..
                 }) => {
-                    let silence_limit =
-                        (ping_secs > 0).then(|| Duration::from_secs(ping_secs) + PING_SLACK);
+                    let silence_limit = limits::ping_interval(ping_secs)
+                        .map(|ping| ping.saturating_add(PING_SLACK));
                     return Ok((
                         Liveness {
                             silence_limit,
@@ -190,18 +188,11 @@ impl Protocol for CentrifugoProtocol {
                     temporary,
                     ..
                 }) => {
-                    let text =
-                        self.redact(&format!("connect refused with error {code} ({message})"));
-                    return Err(if temporary || code < 100 {
-                        SessionEnd::Lost(ErrorInfo::new(ErrorKind::Network, text))
-                    } else {
-                        let kind = if code == TOKEN_EXPIRED {
-                            ErrorKind::Unauthorized
-                        } else {
-                            ErrorKind::SocketRejected
-                        };
-                        SessionEnd::Rejected(ErrorInfo::new(kind, text))
-                    });
+                    let text = format!(
+                        "connect refused with error {code} ({})",
+                        self.redact(&message)
+                    );
+                    return Err(connect_error_end(code, temporary, text));
                 }
                 _ => unreachable!("position() found a reply"),
             }
@@ -213,7 +204,20 @@ impl Protocol for CentrifugoProtocol {
     }
 
     fn redact(&self, text: &str) -> String {
-        self.token.redact(text)
+        limits::quote(text, Some(&self.token))
+    }
+}
+
+/// What a connect error reply means (Centrifugo's rules): codes below 100 and `temporary` errors
+/// are retried with backoff; 109 asks for a new token (HTTP polling goes on meanwhile); any other
+/// code refuses these credentials.
+pub fn connect_error_end(code: u32, temporary: bool, text: String) -> SessionEnd {
+    if code == TOKEN_EXPIRED {
+        SessionEnd::TokenExpired(ErrorInfo::new(ErrorKind::Unauthorized, text))
+    } else if temporary || code < 100 {
+        SessionEnd::Lost(ErrorInfo::new(ErrorKind::Network, text))
+    } else {
+        SessionEnd::Rejected(ErrorInfo::new(ErrorKind::SocketRejected, text))
     }
 }
 

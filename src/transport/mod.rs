@@ -41,6 +41,9 @@ pub enum PushEvent {
     Lost(ErrorInfo),
     /// The server refused these credentials; the socket will not be retried with them.
     Rejected(ErrorInfo),
+    /// The server says the token expired (Centrifugo error 109): the tracker asks the host for a
+    /// new token and polls meanwhile; the socket is retried with the new token.
+    TokenExpired(ErrorInfo),
 }
 
 /// Where a transport leaves events for one subscriber: a small queue and a wake-up. (A tokio
@@ -135,6 +138,8 @@ pub enum SessionEnd {
     Lost(ErrorInfo),
     /// The server refused the credentials; do not reconnect with them.
     Rejected(ErrorInfo),
+    /// The server says the token expired: wait for a new one (HTTP polling goes on meanwhile).
+    TokenExpired(ErrorInfo),
 }
 
 /// The parts of a socket protocol that differ between Centrifugo and the legacy socket.
@@ -181,19 +186,12 @@ pub fn close_code_allows_reconnect(code: u16) -> bool {
 }
 
 fn ended_by_code(code: u16, reason: &str) -> SessionEnd {
-    let message = format!(
-        "socket closed by server with code {code} ({})",
-        truncate(reason, 120)
-    );
+    let message = format!("socket closed by server with code {code} ({reason})");
     if close_code_allows_reconnect(code) {
         SessionEnd::Lost(ErrorInfo::new(ErrorKind::Network, message))
     } else {
         SessionEnd::Rejected(ErrorInfo::new(ErrorKind::SocketRejected, message))
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 /// Connects, reads and reconnects until the server rejects the credentials (or the task is aborted).
@@ -244,6 +242,15 @@ pub async fn socket_loop<P: Protocol, F: Fanout>(
                     info.message
                 );
                 fanout.broadcast(PushEvent::Rejected(info));
+                return;
+            }
+            SessionEnd::TokenExpired(info) => {
+                log_at!(
+                    Warn,
+                    "socket token expired, waiting for a new token: {}",
+                    info.message
+                );
+                fanout.broadcast(PushEvent::TokenExpired(info));
                 return;
             }
             SessionEnd::Lost(info) => {
@@ -311,11 +318,17 @@ async fn run_session<P: Protocol, F: Fanout>(
                 dead_at = silence_deadline(Instant::now());
                 match frame {
                     Some(Ok(Message::Text(text))) => protocol.decode(text.as_str(), &mut inbound),
+                    // JSON in a binary frame is still JSON; other binary data only proves liveness.
+                    Some(Ok(Message::Binary(bytes))) => {
+                        if let Ok(text) = std::str::from_utf8(&bytes) {
+                            protocol.decode(text, &mut inbound);
+                        }
+                    }
                     Some(Ok(Message::Close(frame))) => {
                         let (code, reason) = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.to_string()));
                         return ended_by_code(code, &protocol.redact(&reason));
                     }
-                    Some(Ok(_)) => {} // binary frames and WebSocket-level pings/pongs only prove liveness
+                    Some(Ok(_)) => {} // WebSocket-level pings and pongs only prove liveness
                     Some(Err(e)) => return SessionEnd::Lost(ws::error_info("socket read failed", &e)),
                     None => return SessionEnd::Lost(ErrorInfo::new(ErrorKind::Network, "socket closed without a close frame")),
                 }
