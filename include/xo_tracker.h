@@ -35,6 +35,12 @@
 // Pieces of a token shorter than this may remain in redacted text; longer ones never do.
 #define MIN_LEAK_CHARS 8
 
+// How many times a check retries a transient failure.
+#define CHECK_RETRIES 2
+
+// How many times the contents of a pushed `done` are requested before it is reported without.
+#define CONTENTS_ATTEMPTS 3
+
 // Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 // return one of these negative codes instead of a handle on failure.
 enum xo_result

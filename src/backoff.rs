@@ -14,23 +14,51 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    /// The delay before retry number `attempt` (0-based).
+    /// The delay before retry number `attempt` (0-based), with OS-seeded jitter.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let min = self.min.as_millis() as u64;
-        let max = self.max.as_millis().max(self.min.as_millis()) as u64;
+        self.delay_with(attempt, RandomState::new().hash_one(0u8))
+    }
+
+    /// The delay before retry number `attempt` (0-based), with the jitter drawn from `random`
+    /// (deterministic: the state machines pass their own seeded sequence).
+    pub fn delay_with(&self, attempt: u32, random: u64) -> Duration {
+        let min = u64::try_from(self.min.as_millis()).unwrap_or(u64::MAX);
+        let max = u64::try_from(self.max.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(min);
         let span = min.saturating_mul(1u64 << attempt.min(31)).min(max - min);
-        Duration::from_millis(min + random_below(span + 1))
+        let jitter = random % span.saturating_add(1).max(1);
+        Duration::from_millis(min.saturating_add(jitter))
     }
 }
 
-/// A uniformly distributed number in `0..bound` (bound > 0), from the OS-seeded hasher keys.
-fn random_below(bound: u64) -> u64 {
-    RandomState::new().hash_one(0u8) % bound
+/// A seed for a state machine's jitter, from the OS-seeded hasher keys.
+pub fn random_seed() -> u64 {
+    RandomState::new().hash_one(0u8)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeded_delays_are_deterministic_and_bounded() {
+        let b = Backoff {
+            min: Duration::from_millis(500),
+            max: Duration::from_secs(20),
+        };
+        assert_eq!(b.delay_with(0, 0), Duration::from_millis(500));
+        assert_eq!(b.delay_with(0, 500), Duration::from_millis(1000));
+        assert_eq!(b.delay_with(0, 501), Duration::from_millis(500));
+        assert_eq!(b.delay_with(3, 4000), Duration::from_millis(4500));
+        assert_eq!(b.delay_with(40, u64::MAX), b.delay_with(40, u64::MAX));
+        assert!(b.delay_with(40, u64::MAX) <= b.max);
+        let huge = Backoff {
+            min: Duration::MAX,
+            max: Duration::MAX,
+        };
+        assert!(huge.delay_with(3, 7) >= Duration::from_millis(u64::MAX)); // saturates, no panic
+    }
 
     #[test]
     fn delays_stay_within_bounds_and_grow() {

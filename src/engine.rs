@@ -16,11 +16,12 @@ use tokio::task::AbortHandle;
 use crate::api::ApiClient;
 use crate::config::Config;
 use crate::dispatch::{in_listener, Dispatcher, Listener};
+use crate::events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome};
 use crate::secret::Token;
 use crate::sync::lock;
 use crate::transport::centrifugo::CentrifugoHubs;
 use crate::transport::SocketSettings;
-use crate::{tls, tracker};
+use crate::{limits, supervise, tls, tracker};
 
 /// Handles are unique in the process, across shutdowns, so a stale one is never mistaken for a new one.
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
@@ -145,7 +146,7 @@ impl Engine {
         let (token_tx, token_rx) = watch::channel(token);
         let lifecycle = self.lifecycle.subscribe();
         let work = tracker::track(self.shared.clone(), handle, order_id, token_rx, lifecycle);
-        self.spawn(handle, work, Some(token_tx));
+        self.spawn(handle, order_id, EventKind::Final, work, Some(token_tx));
         Ok(handle)
     }
 
@@ -155,6 +156,8 @@ impl Engine {
         let handle = self.register(listener)?;
         self.spawn(
             handle,
+            order_id,
+            EventKind::CheckResult,
             tracker::check(self.shared.clone(), handle, order_id, token),
             None,
         );
@@ -257,18 +260,31 @@ impl Engine {
         Ok(handle)
     }
 
+    /// Runs a tracker or check under supervision: its last event is delivered when it returns
+    /// one; if it panics, a `last_kind` event with `Outcome::Failed` and `ErrorKind::Panic` takes
+    /// its place. Either way the handle is freed: no task ends without its last event.
     fn spawn(
         &self,
         handle: u64,
-        work: impl std::future::Future<Output = ()> + Send + 'static,
+        order_id: i64,
+        last_kind: EventKind,
+        work: impl std::future::Future<Output = Option<Event>> + Send + 'static,
         token: Option<watch::Sender<Token>>,
     ) {
         let tasks = self.tasks.clone();
+        let shared = self.shared.clone();
         let mut live = lock(&self.tasks);
         // `map`, not `async move { work.await; .. }`: the latter stores the future twice (~1.7 KiB
         // more per tracker, measured by the scale benchmark).
-        let joined = self.runtime.spawn(work.map(move |()| {
+        let joined = self.runtime.spawn(supervise::catch(work).map(move |ended| {
             lock(&tasks).remove(&handle);
+            let last = match ended {
+                Ok(last) => last,
+                Err(panic) => Some(failed_event(handle, order_id, last_kind, &panic)),
+            };
+            if let Some(last) = last {
+                shared.dispatcher.emit(last);
+            }
         }));
         live.insert(
             handle,
@@ -277,6 +293,26 @@ impl Engine {
                 token,
             },
         );
+    }
+}
+
+/// The last event that replaces a task's lost one when the task panicked.
+fn failed_event(handle: u64, order_id: i64, kind: EventKind, panic: &str) -> Event {
+    let message = format!(
+        "internal error: the library's task for this order failed ({panic}); tracking stopped"
+    );
+    Event {
+        handle,
+        order_id,
+        kind,
+        status: None,
+        outcome: Outcome::Failed,
+        transport: None,
+        error: Some(ErrorInfo::new(
+            ErrorKind::Panic,
+            limits::cut(&message, limits::MAX_QUOTED_CHARS),
+        )),
+        contents: None,
     }
 }
 

@@ -60,7 +60,7 @@ pub fn tracker_sizes() -> Result<Sizes, String> {
             *done.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         }
     };
-    let mapped = futures_util::FutureExt::map(make(), move |()| {
+    let mapped = futures_util::FutureExt::map(make(), move |_final| {
         *done.lock().unwrap_or_else(|e| e.into_inner()) += 1;
     });
     Ok(Sizes {

@@ -7,6 +7,7 @@
 
 pub mod centrifugo;
 pub mod legacy_socket;
+pub mod reconnect;
 pub mod ws;
 
 use std::future::Future;
@@ -18,14 +19,17 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use tokio::sync::Notify;
-use tokio::time::{sleep, sleep_until, timeout, Instant};
+use tokio::time::{sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::backoff::Backoff;
+use crate::backoff::{random_seed, Backoff};
 use crate::config::Timing;
 use crate::events::{ErrorInfo, ErrorKind, Status};
+use crate::fault::fault_point;
 use crate::log::log_at;
 use crate::sync::lock;
+use crate::time::{Clock, Time};
+use reconnect::Reconnect;
 use ws::WsStream;
 
 /// What a push transport tells a tracker.
@@ -194,29 +198,62 @@ fn ended_by_code(code: u16, reason: &str) -> SessionEnd {
     }
 }
 
-/// Connects, reads and reconnects until the server rejects the credentials (or the task is aborted).
+/// Connects, reads and reconnects until the server rejects the credentials (or the task is
+/// aborted), under supervision: if the loop panics, every subscriber is told the socket is lost
+/// (so trackers poll at once) and the loop restarts after a backoff delay.
 pub async fn socket_loop<P: Protocol, F: Fanout>(
     protocol: P,
     fanout: F,
     settings: Arc<SocketSettings>,
 ) {
     let timing = settings.timing;
-    let backoff = Backoff {
-        min: timing.backoff_min,
-        max: timing.backoff_max,
-    };
-    let mut failures: u32 = 0;
+    let clock = Clock::start();
+    let mut reconnect = Reconnect::new(
+        Backoff {
+            min: timing.backoff_min,
+            max: timing.backoff_max,
+        },
+        random_seed(),
+    );
+    loop {
+        let run = connection_loop(&protocol, &fanout, &settings, &clock, &mut reconnect);
+        match crate::supervise::catch(run).await {
+            Ok(()) => return,
+            Err(panic) => {
+                let info = ErrorInfo::new(
+                    ErrorKind::Internal,
+                    format!("the socket task failed ({panic}); polling while it restarts"),
+                );
+                log_at!(Error, "{}", info.message);
+                fanout.broadcast(PushEvent::Lost(info));
+                let delay = reconnect.failed(clock.now());
+                wait_to_reconnect(&settings, &clock, &reconnect, delay).await;
+            }
+        }
+    }
+}
+
+async fn connection_loop<P: Protocol, F: Fanout>(
+    protocol: &P,
+    fanout: &F,
+    settings: &SocketSettings,
+    clock: &Clock,
+    reconnect: &mut Reconnect,
+) {
+    let timing = settings.timing;
     let mut reported_down = false;
     loop {
-        let end = match connect(&protocol, &settings).await {
+        reconnect.attempt(clock.now());
+        let end = match connect(protocol, settings).await {
             Ok((mut ws, liveness, early)) => {
-                failures = 0;
+                fault_point!("socket.connected");
+                reconnect.connected(clock.now());
                 reported_down = false;
                 fanout.broadcast(PushEvent::Connected { fresh: true });
                 log_at!(Info, "socket connected: {}", protocol.url());
                 run_session(
-                    &protocol,
-                    &fanout,
+                    protocol,
+                    fanout,
                     &mut ws,
                     liveness,
                     early,
@@ -233,6 +270,7 @@ pub async fn socket_loop<P: Protocol, F: Fanout>(
                     "re-establishing socket after {:?}",
                     timing.socket_reestablish
                 );
+                reconnect.reestablished(clock.now());
                 continue;
             }
             SessionEnd::Rejected(info) => {
@@ -261,12 +299,27 @@ pub async fn socket_loop<P: Protocol, F: Fanout>(
                 }
             }
         }
-        let delay = backoff.delay(failures);
-        failures = failures.saturating_add(1);
+        let delay = reconnect.failed(clock.now());
         log_at!(Debug, "socket reconnect in {delay:?}");
-        tokio::select! {
-            _ = sleep(delay) => {}
-            _ = settings.wake.notified() => failures = 0,
+        wait_to_reconnect(settings, clock, reconnect, delay).await;
+        fault_point!("socket.reconnect");
+    }
+}
+
+/// Sleeps `delay`, or less if the host says the network changed (never closer to the last
+/// attempt than the backoff floor).
+async fn wait_to_reconnect(
+    settings: &SocketSettings,
+    clock: &Clock,
+    reconnect: &Reconnect,
+    delay: Duration,
+) {
+    let until = clock.now() + delay;
+    tokio::select! {
+        _ = sleep_until(clock.instant(until)) => {}
+        _ = settings.wake.notified() => {
+            let earliest = reconnect.earliest_after_wake(clock.now()).min(until);
+            sleep_until(clock.instant(earliest)).await;
         }
     }
 }
@@ -297,14 +350,16 @@ async fn run_session<P: Protocol, F: Fanout>(
     early: Vec<Inbound>,
     reestablish_after: Duration,
 ) -> SessionEnd {
-    let reestablish_at = Instant::now() + reestablish_after;
-    let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
-    let silence_deadline = |now: Instant| {
-        liveness
-            .silence_limit
-            .map_or(far_future, |limit| now + limit)
+    let clock = Clock::start();
+    let reestablish_at = clock.instant(Time::ZERO + reestablish_after);
+    let silence_deadline = |now: Time| {
+        clock.instant(
+            liveness
+                .silence_limit
+                .map_or(Time::NEVER, |limit| now + limit),
+        )
     };
-    let mut dead_at = silence_deadline(Instant::now());
+    let mut dead_at = silence_deadline(clock.now());
     let mut inbound = early;
     loop {
         for message in inbound.drain(..) {
@@ -315,7 +370,8 @@ async fn run_session<P: Protocol, F: Fanout>(
         }
         tokio::select! {
             frame = ws.next() => {
-                dead_at = silence_deadline(Instant::now());
+                fault_point!("socket.frame");
+                dead_at = silence_deadline(clock.now());
                 match frame {
                     Some(Ok(Message::Text(text))) => protocol.decode(text.as_str(), &mut inbound),
                     // JSON in a binary frame is still JSON; other binary data only proves liveness.

@@ -1,0 +1,769 @@
+//! The tracking algorithm as a sans-IO state machine: it never touches a socket, a clock or a task.
+//!
+//! The driver ([`super::driver`]) feeds it what happened — [`Machine::handle`] with an [`Input`]
+//! (a GET's result, a push transport event, a host call) and [`Machine::handle_timeout`] when
+//! [`Machine::poll_timeout`] is reached — and carries out what it asks for, drained with
+//! [`Machine::poll_action`]: start or abort the GET, open or close the push subscription, emit an
+//! event, write a log line. Time is always an argument ([`Time`], saturating), so a test or the
+//! deterministic simulation (`tests/simulation.rs`) runs hours of tracking in microseconds.
+//!
+//! The rules (Xsolla's documented algorithm, made robust):
+//! 1. GET the order at once, and open the push transport.
+//! 2. After a socket (re)connect, GET once more (pushes during the gap are not replayed), unless
+//!    the subscription was made before the first GET started.
+//! 3. When the socket fails or is refused, poll every `poll_interval` until it is back. Polling
+//!    time adds up across socket drops: `polling_deadline` of polling in total ends tracking.
+//! 4. Status GETs are spaced by at least `poll_interval`, whatever the socket does; only explicit
+//!    retries (backoff after a transient failure, the not-found confirmation, a host call) come
+//!    sooner. `Retry-After` (capped by `limits::MAX_RETRY_AFTER`) delays every GET.
+//! 5. 401 asks the host for a new token (`token_wait`); 404 ends tracking only when the order is
+//!    still unknown `not_found_confirm` after the first 404 (API replication lag is not "not found").
+//! 6. A pushed `done` is completed with the contents: up to [`CONTENTS_ATTEMPTS`] GETs, each
+//!    bounded, all within one `request_timeout` (plus their backoff).
+//! 7. Exactly one final event, never after a cancel, never later than the overall deadline.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::api::{ApiError, OrderSnapshot};
+use crate::backoff::Backoff;
+use crate::config::Timing;
+use crate::events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, TransportState};
+use crate::limits::MAX_RETRY_AFTER;
+use crate::log::Level;
+use crate::secret::Token;
+use crate::time::{scale, Time};
+use crate::transport::PushEvent;
+
+/// How many times the contents of a pushed `done` are requested before it is reported without.
+pub const CONTENTS_ATTEMPTS: u32 = 3;
+/// A status GET still unanswered this long after its request timeout is abandoned by the machine
+/// (the HTTP client's own timeout should have fired; this also covers waiting for a turn or DNS).
+pub const FETCH_SLACK: Duration = Duration::from_secs(1);
+/// At most this many tokens are remembered for redaction (the current one and earlier ones).
+const REMEMBERED_TOKENS: usize = 4;
+
+/// What the machine is configured with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The timers.
+    pub timing: Timing,
+    /// Whether a push transport is configured (false: polling only).
+    pub push: bool,
+    /// Whether a new token needs a new push subscription (Centrifugo authenticates with it).
+    pub push_uses_token: bool,
+    /// Seed of the backoff jitter (deterministic for a given seed).
+    pub jitter_seed: u64,
+}
+
+/// Something that happened, for [`Machine::handle`].
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// The GET started by the last [`Action::StartFetch`] finished.
+    Fetched(Result<OrderSnapshot, ApiError>),
+    /// The push transport said something.
+    Push(PushEvent),
+    /// The host gave a new token.
+    TokenUpdated(Token),
+    /// The app went to the background (`false`) or came back (`true`).
+    AppActive(bool),
+    /// The host says connectivity came back: request the order now.
+    NetworkChanged,
+    /// The host cancelled the tracker: stop without a final event.
+    Cancel,
+}
+
+/// Something the driver must do, from [`Machine::poll_action`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Start a GET of the order (never while one is in flight) and feed back its result.
+    StartFetch,
+    /// Drop the GET in flight; its result must not be fed back.
+    AbortFetch,
+    /// Open the push subscription (replacing any previous one) and feed back its events.
+    OpenPush,
+    /// Close the push subscription.
+    ClosePush,
+    /// Deliver a (non-final) event to the host.
+    Emit(Event),
+    /// Deliver the final event. Nothing follows it.
+    Finish(Event),
+    /// Write a log line (already redacted).
+    Log(Level, String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    /// Waiting for the push transport's first word.
+    Connecting,
+    /// Pushes are arriving: no polling.
+    Connected,
+    /// No socket (failed, refused, or not configured): polling.
+    Polling,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    Status,
+    Contents,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    purpose: Purpose,
+    deadline: Time,
+}
+
+#[derive(Clone, Debug)]
+struct ContentsWait {
+    attempts: u32,
+    window_end: Time,
+    retry_at: Option<Time>,
+    problem: Option<ErrorInfo>,
+}
+
+/// One tracked order's decisions.
+pub struct Machine {
+    settings: Settings,
+    handle: u64,
+    order_id: i64,
+    tokens: Vec<Token>,
+    finished: bool,
+    link: Link,
+    ever_connected: bool,
+    last_status: Option<Status>,
+    fetch: Option<InFlight>,
+    /// When the next status GET starts (None: none wanted).
+    fetch_due: Option<Time>,
+    /// A GET was wanted while one was in flight: start another when it completes.
+    refetch: bool,
+    /// No status GET before this (the server's `Retry-After`).
+    not_before: Option<Time>,
+    /// When the last status GET started.
+    last_get: Option<Time>,
+    /// The push subscription is the one made at start, before the first GET began.
+    subscribed_before_first_request: bool,
+    /// The polling grid: ticks at `poll_anchor + k * poll_interval`.
+    poll_anchor: Time,
+    /// Polling time before the current polling period.
+    polling_spent: Duration,
+    /// When the current polling period began (None: not polling, or paused).
+    polling_since: Option<Time>,
+    transient_failures: u32,
+    not_found_since: Option<Time>,
+    token_wait_until: Option<Time>,
+    /// The host was asked for a new token and has not given one yet (ask once per token).
+    token_asked: bool,
+    deadline: Time,
+    paused_at: Option<Time>,
+    contents: Option<ContentsWait>,
+    jitter: u64,
+    actions: VecDeque<Action>,
+}
+
+impl Machine {
+    /// A tracker for `order_id` started at `now`; its first actions are ready to poll.
+    pub fn new(now: Time, handle: u64, order_id: i64, token: Token, settings: Settings) -> Machine {
+        let timing = settings.timing;
+        let jitter = settings.jitter_seed | 1;
+        let mut machine = Machine {
+            deadline: now + timing.overall_deadline,
+            link: Link::Connecting,
+            settings,
+            handle,
+            order_id,
+            tokens: vec![token],
+            finished: false,
+            ever_connected: false,
+            last_status: None,
+            fetch: None,
+            fetch_due: Some(now),
+            refetch: false,
+            not_before: None,
+            last_get: None,
+            subscribed_before_first_request: true,
+            poll_anchor: now,
+            polling_spent: Duration::ZERO,
+            polling_since: None,
+            transient_failures: 0,
+            not_found_since: None,
+            token_wait_until: None,
+            token_asked: false,
+            paused_at: None,
+            contents: None,
+            jitter,
+            actions: VecDeque::new(),
+        };
+        if machine.settings.push {
+            machine.actions.push_back(Action::OpenPush);
+        } else {
+            machine.enter_polling(now, None);
+        }
+        machine.pump(now);
+        machine
+    }
+
+    /// The next thing to do, if any.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// Whether the final event was produced (or the tracker was cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The earliest time at which [`Machine::handle_timeout`] must be called (None: only inputs
+    /// can move the machine on).
+    pub fn poll_timeout(&self) -> Option<Time> {
+        if self.finished || self.paused_at.is_some() {
+            return None;
+        }
+        let mut next = Some(self.deadline);
+        let mut consider = |t: Option<Time>| {
+            if let Some(t) = t {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        };
+        consider(self.token_wait_until);
+        consider(self.polling_deadline());
+        consider(self.fetch.map(|f| f.deadline));
+        if let Some(wait) = &self.contents {
+            consider(Some(wait.window_end));
+            if self.fetch.is_none() {
+                consider(wait.retry_at);
+            }
+        } else if self.fetch.is_none() && self.token_wait_until.is_none() {
+            consider(self.status_get_due());
+        }
+        next
+    }
+
+    /// Feeds one input at `now`.
+    pub fn handle(&mut self, now: Time, input: Input) {
+        if self.finished {
+            return;
+        }
+        match input {
+            Input::Fetched(result) => self.on_fetched(now, result),
+            Input::Push(event) => self.on_push(now, event),
+            Input::TokenUpdated(token) => self.on_token(now, token),
+            Input::AppActive(active) => self.on_app_active(now, active),
+            Input::NetworkChanged => {
+                if self.paused_at.is_none() {
+                    self.want_get_now(now);
+                }
+            }
+            Input::Cancel => {
+                self.stop_io();
+                self.finished = true;
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Time) {
+        if self.finished || self.paused_at.is_some() {
+            return;
+        }
+        let timing = self.settings.timing;
+        if now >= self.deadline {
+            let message = format!(
+                "no final status within the overall deadline of {:?}",
+                timing.overall_deadline
+            );
+            return self.finish(Outcome::TimedOut, None, Some(timeout(message)));
+        }
+        if self.token_wait_until.is_some_and(|t| now >= t) {
+            let message = format!(
+                "the token was refused and no new token came within {:?}",
+                timing.token_wait
+            );
+            let info = ErrorInfo::new(ErrorKind::Unauthorized, message);
+            return self.finish(Outcome::Unauthorized, None, Some(info));
+        }
+        if self.polling_deadline().is_some_and(|t| now >= t) {
+            let message = format!(
+                "no final status after {:?} of polling",
+                timing.polling_deadline
+            );
+            return self.finish(Outcome::TimedOut, None, Some(timeout(message)));
+        }
+        if let Some(wait) = &self.contents {
+            if now >= wait.window_end {
+                let late = timeout(format!(
+                    "the order contents did not arrive within {:?}",
+                    timing.request_timeout
+                ));
+                let problem = wait.problem.clone().or(Some(late));
+                return self.finish(Outcome::Done, None, problem);
+            }
+        }
+        if self.fetch.is_some_and(|f| now >= f.deadline) {
+            self.actions.push_back(Action::AbortFetch);
+            let info = timeout("the order request got no answer in time".to_owned());
+            self.on_fetched(
+                now,
+                Err(ApiError::Transient {
+                    info,
+                    retry_after: None,
+                }),
+            );
+        }
+        self.pump(now);
+    }
+
+    /// Starts whatever GET is due and not blocked.
+    fn pump(&mut self, now: Time) {
+        if self.finished || self.paused_at.is_some() || self.fetch.is_some() {
+            return;
+        }
+        let timing = self.settings.timing;
+        if let Some(wait) = &mut self.contents {
+            if wait.retry_at.is_some_and(|t| t <= now) {
+                wait.retry_at = None;
+                let per_attempt =
+                    (timing.request_timeout / CONTENTS_ATTEMPTS).max(Duration::from_millis(1));
+                self.start_fetch(Purpose::Contents, now + per_attempt);
+            }
+            return;
+        }
+        if self.token_wait_until.is_some() {
+            return;
+        }
+        if self.status_get_due().is_some_and(|t| t <= now) {
+            self.fetch_due = None;
+            self.last_get = Some(now);
+            self.start_fetch(
+                Purpose::Status,
+                now + timing.request_timeout.saturating_add(FETCH_SLACK),
+            );
+        }
+    }
+
+    fn start_fetch(&mut self, purpose: Purpose, deadline: Time) {
+        self.fetch = Some(InFlight { purpose, deadline });
+        self.log(Level::Debug, format!("order {}: GET", self.order_id));
+        self.actions.push_back(Action::StartFetch);
+    }
+
+    fn status_get_due(&self) -> Option<Time> {
+        let due = self.fetch_due?;
+        Some(self.not_before.map_or(due, |nb| due.max(nb)))
+    }
+
+    fn polling_deadline(&self) -> Option<Time> {
+        let since = self.polling_since?;
+        let left = self
+            .settings
+            .timing
+            .polling_deadline
+            .saturating_sub(self.polling_spent);
+        Some(since + left)
+    }
+
+    /// A GET wanted by the socket's state (connect, loss): no sooner than one poll interval after
+    /// the last one.
+    fn want_get_spaced(&mut self, now: Time) {
+        if self.fetch.is_some() {
+            self.refetch = true;
+            return;
+        }
+        let spaced = self.last_get.map_or(now, |last| {
+            (last + self.settings.timing.poll_interval).max(now)
+        });
+        self.fetch_due = Some(self.fetch_due.map_or(spaced, |d| d.min(spaced)));
+    }
+
+    /// A GET asked for explicitly (a host call): now, or right after the one in flight.
+    fn want_get_now(&mut self, now: Time) {
+        if self.fetch.is_some() {
+            self.refetch = true;
+        } else {
+            self.fetch_due = Some(now);
+        }
+    }
+
+    /// The next polling tick after `now`.
+    fn next_poll_tick(&self, now: Time) -> Option<Time> {
+        if self.link != Link::Polling {
+            return None;
+        }
+        if now < self.poll_anchor {
+            return Some(self.poll_anchor);
+        }
+        let interval = self
+            .settings
+            .timing
+            .poll_interval
+            .max(Duration::from_millis(1));
+        let elapsed = now.since(self.poll_anchor);
+        let ticks = (elapsed.as_nanos() / interval.as_nanos()).saturating_add(1);
+        let ticks = u32::try_from(ticks).unwrap_or(u32::MAX);
+        Some(self.poll_anchor + scale(interval, ticks))
+    }
+
+    fn enter_polling(&mut self, now: Time, reason: Option<ErrorInfo>) {
+        self.link = Link::Polling;
+        self.polling_since = Some(now);
+        let first = self.last_get.map_or(now, |last| {
+            (last + self.settings.timing.poll_interval).max(now)
+        });
+        self.poll_anchor = first;
+        self.fetch_due = Some(self.fetch_due.map_or(first, |d| d.min(first)));
+        self.emit(EventKind::TransportChanged, |e| {
+            e.transport = Some(TransportState::Polling);
+            e.error = reason;
+        });
+    }
+
+    fn leave_polling(&mut self, now: Time) {
+        if let Some(since) = self.polling_since.take() {
+            self.polling_spent = self.polling_spent.saturating_add(now.since(since));
+        }
+    }
+
+    fn on_fetched(&mut self, now: Time, result: Result<OrderSnapshot, ApiError>) {
+        let Some(fetch) = self.fetch.take() else {
+            return; // not asked for (aborted): ignore
+        };
+        if fetch.purpose == Purpose::Contents {
+            return self.on_contents(now, result);
+        }
+        let timing = self.settings.timing;
+        match result {
+            Ok(snapshot) => {
+                self.transient_failures = 0;
+                self.not_found_since = None;
+                self.observe(now, snapshot.status, snapshot.contents);
+                if self.finished || self.contents.is_some() {
+                    return;
+                }
+                self.fetch_due = self.next_poll_tick(now);
+            }
+            Err(ApiError::Transient { info, retry_after }) => {
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "order {}: request failed, will retry: {}",
+                        self.order_id, info.message
+                    ),
+                );
+                let backoff = Backoff {
+                    min: timing.backoff_min,
+                    max: timing.backoff_max,
+                };
+                let random = self.next_random();
+                let retry = self
+                    .next_poll_tick(now)
+                    .unwrap_or_else(|| now + backoff.delay_with(self.transient_failures, random));
+                self.transient_failures = self.transient_failures.saturating_add(1);
+                self.not_before = retry_after.map(|wait| now + wait.min(MAX_RETRY_AFTER));
+                self.fetch_due = Some(retry);
+            }
+            Err(ApiError::Unauthorized(info)) => {
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "order {}: {}; waiting for a new token",
+                        self.order_id, info.message
+                    ),
+                );
+                self.token_wait_until = Some(now + timing.token_wait);
+                self.fetch_due = Some(now);
+                self.ask_for_token(info);
+            }
+            Err(ApiError::NotFound(info)) => {
+                let since = *self.not_found_since.get_or_insert(now);
+                let confirm_at = since + timing.not_found_confirm;
+                if now >= confirm_at {
+                    return self.finish(Outcome::NotFound, None, Some(info));
+                }
+                self.fetch_due = Some(confirm_at);
+            }
+            Err(ApiError::Fatal(info)) => return self.finish(Outcome::Failed, None, Some(info)),
+        }
+        if std::mem::take(&mut self.refetch) {
+            self.want_get_spaced(now);
+        }
+    }
+
+    fn on_contents(&mut self, now: Time, result: Result<OrderSnapshot, ApiError>) {
+        let timing = self.settings.timing;
+        let Some(wait) = &mut self.contents else {
+            return;
+        };
+        let problem = match result {
+            Ok(OrderSnapshot {
+                contents: Some(contents),
+                ..
+            }) => return self.finish(Outcome::Done, Some(contents), None),
+            Ok(_) => ErrorInfo::new(ErrorKind::Protocol, "the order response had no contents"),
+            Err(ApiError::Transient { info, .. }) => info,
+            Err(other) => {
+                let info = other.info().clone();
+                return self.finish(Outcome::Done, None, Some(info));
+            }
+        };
+        wait.problem = Some(problem);
+        wait.attempts = wait.attempts.saturating_add(1);
+        if wait.attempts >= CONTENTS_ATTEMPTS {
+            let problem = wait.problem.take();
+            return self.finish(Outcome::Done, None, problem);
+        }
+        let backoff = Backoff {
+            min: timing.backoff_min,
+            max: scale(timing.backoff_min, 4),
+        };
+        let attempt = wait.attempts - 1;
+        let random = self.next_random();
+        let delay = backoff.delay_with(attempt, random);
+        if let Some(wait) = &mut self.contents {
+            wait.retry_at = Some(now + delay);
+        }
+    }
+
+    fn on_push(&mut self, now: Time, event: PushEvent) {
+        if self.paused_at.is_some() {
+            return; // the subscription was closed; a late event says nothing about now
+        }
+        match event {
+            PushEvent::Status(status) => self.observe(now, status, None),
+            _ if self.contents.is_some() => {} // done already: only its contents matter
+            PushEvent::Connected { fresh } => {
+                let state = match self.link {
+                    Link::Polling => TransportState::SocketRestored,
+                    Link::Connecting if !self.ever_connected => TransportState::SocketConnected,
+                    _ => TransportState::SocketReestablished,
+                };
+                self.leave_polling(now);
+                self.link = Link::Connected;
+                self.ever_connected = true;
+                if self.transient_failures == 0 && self.not_found_since.is_none() {
+                    self.fetch_due = None; // polling stops; a pending retry stays scheduled
+                }
+                // A connection that was already up when this tracker's first subscription was made
+                // has delivered every push since: its first request, which starts after
+                // subscribing, closes the gap. Otherwise request once more.
+                if fresh || !self.subscribed_before_first_request {
+                    self.want_get_spaced(now);
+                }
+                self.subscribed_before_first_request = false;
+                self.emit(EventKind::TransportChanged, |e| e.transport = Some(state));
+            }
+            PushEvent::TokenExpired(info) => {
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "order {}: the socket says the token expired; polling meanwhile",
+                        self.order_id
+                    ),
+                );
+                let reason = info.clone();
+                self.ask_for_token(info);
+                if self.link != Link::Polling {
+                    self.enter_polling(now, Some(reason));
+                }
+            }
+            PushEvent::Lost(info) | PushEvent::Rejected(info) => {
+                if self.link != Link::Polling {
+                    self.enter_polling(now, Some(info));
+                }
+            }
+        }
+    }
+
+    /// Emits `TokenExpired`, once per token (HTTP and the socket may both refuse it).
+    fn ask_for_token(&mut self, info: ErrorInfo) {
+        if !std::mem::replace(&mut self.token_asked, true) {
+            self.emit(EventKind::TokenExpired, |e| e.error = Some(info));
+        }
+    }
+
+    fn on_token(&mut self, now: Time, token: Token) {
+        self.token_asked = false;
+        self.log(
+            Level::Info,
+            format!("order {}: token updated", self.order_id),
+        );
+        if !self.tokens.contains(&token) {
+            if self.tokens.len() >= REMEMBERED_TOKENS {
+                self.tokens.remove(0);
+            }
+            self.tokens.push(token);
+        }
+        if self.token_wait_until.take().is_some() {
+            self.want_get_now(now);
+        }
+        if self.settings.push && self.settings.push_uses_token && self.paused_at.is_none() {
+            self.subscribed_before_first_request = false;
+            self.actions.push_back(Action::OpenPush);
+        }
+    }
+
+    fn on_app_active(&mut self, now: Time, active: bool) {
+        match (active, self.paused_at) {
+            (false, None) => {
+                self.log(
+                    Level::Info,
+                    format!("order {}: paused with the app", self.order_id),
+                );
+                self.paused_at = Some(now);
+                if let Some(since) = self.polling_since.take() {
+                    self.polling_spent = self.polling_spent.saturating_add(now.since(since));
+                }
+                self.stop_io();
+            }
+            (true, Some(paused_at)) => {
+                let paused = now.since(paused_at);
+                self.paused_at = None;
+                self.deadline = self.deadline + paused;
+                self.poll_anchor = self.poll_anchor + paused;
+                self.token_wait_until = self.token_wait_until.map(|t| t + paused);
+                self.not_found_since = self.not_found_since.map(|t| t + paused);
+                self.not_before = self.not_before.map(|t| t + paused);
+                if let Some(wait) = &mut self.contents {
+                    wait.window_end = wait.window_end + paused;
+                    wait.retry_at = Some(now);
+                }
+                if self.link == Link::Polling {
+                    self.polling_since = Some(now);
+                }
+                self.log(
+                    Level::Info,
+                    format!("order {}: resumed after {paused:?}", self.order_id),
+                );
+                if self.settings.push && self.contents.is_none() {
+                    self.subscribed_before_first_request = false;
+                    self.actions.push_back(Action::OpenPush);
+                    if self.link == Link::Connected {
+                        self.link = Link::Connecting;
+                    }
+                }
+                if self.contents.is_none() {
+                    self.fetch_due = Some(now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Reports a status once; ends tracking if it is final.
+    fn observe(&mut self, now: Time, status: Status, contents: Option<String>) {
+        // `new` is where every order starts: after any other status it is a stale answer.
+        let regression = status == Status::New && self.last_status.is_some();
+        if self.contents.is_some() || self.last_status.as_ref() == Some(&status) || regression {
+            return;
+        }
+        self.log(
+            Level::Info,
+            format!("order {}: status {}", self.order_id, status.as_str()),
+        );
+        self.last_status = Some(status.clone());
+        self.emit(EventKind::StatusChanged, |_| {});
+        let Some(outcome) = status.final_outcome() else {
+            return;
+        };
+        match (outcome, contents) {
+            (Outcome::Done, None) => {
+                // Pushed `done`: ask for the contents, bounded by one request timeout.
+                if self.fetch.take().is_some() {
+                    self.actions.push_back(Action::AbortFetch);
+                }
+                self.actions.push_back(Action::ClosePush);
+                self.contents = Some(ContentsWait {
+                    attempts: 0,
+                    window_end: now + self.settings.timing.request_timeout,
+                    retry_at: Some(now),
+                    problem: None,
+                });
+            }
+            (Outcome::Done, contents) => self.finish(outcome, contents, None),
+            // Contents describe a delivery: only `done` carries them.
+            _ => self.finish(outcome, None, None),
+        }
+    }
+
+    fn stop_io(&mut self) {
+        if self.fetch.take().is_some() {
+            self.actions.push_back(Action::AbortFetch);
+        }
+        self.refetch = false;
+        self.actions.push_back(Action::ClosePush);
+    }
+
+    fn finish(&mut self, outcome: Outcome, contents: Option<String>, error: Option<ErrorInfo>) {
+        self.stop_io();
+        self.log(
+            Level::Info,
+            format!("order {}: tracking ended with {outcome:?}", self.order_id),
+        );
+        let mut event = self.event(EventKind::Final);
+        event.outcome = outcome;
+        event.contents = contents;
+        event.error = error;
+        let event = self.redacted(event);
+        self.actions.push_back(Action::Finish(event));
+        self.finished = true;
+    }
+
+    fn emit(&mut self, kind: EventKind, fill: impl FnOnce(&mut Event)) {
+        let mut event = self.event(kind);
+        fill(&mut event);
+        let event = self.redacted(event);
+        self.actions.push_back(Action::Emit(event));
+    }
+
+    fn event(&self, kind: EventKind) -> Event {
+        Event {
+            handle: self.handle,
+            order_id: self.order_id,
+            kind,
+            status: self.last_status.clone(),
+            outcome: Outcome::None,
+            transport: None,
+            error: None,
+            contents: None,
+        }
+    }
+
+    /// Every piece of server text in an event, with every remembered token's pieces redacted.
+    fn redacted(&self, mut event: Event) -> Event {
+        if let Some(Status::Other(raw)) = &mut event.status {
+            *raw = self.redact(raw);
+        }
+        if let Some(error) = &mut event.error {
+            error.message = self.redact(&error.message);
+        }
+        if let Some(contents) = &mut event.contents {
+            *contents = self.redact(contents);
+        }
+        event
+    }
+
+    fn redact(&self, text: &str) -> String {
+        self.tokens
+            .iter()
+            .fold(text.to_owned(), |text, token| token.redact(&text))
+    }
+
+    fn log(&mut self, level: Level, line: String) {
+        let line = self.redact(&line);
+        self.actions.push_back(Action::Log(level, line));
+    }
+
+    /// xorshift64: deterministic jitter for a given seed.
+    fn next_random(&mut self) -> u64 {
+        let mut x = self.jitter;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.jitter = x;
+        x
+    }
+}
+
+fn timeout(message: String) -> ErrorInfo {
+    ErrorInfo::new(ErrorKind::Timeout, message)
+}
