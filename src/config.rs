@@ -16,10 +16,14 @@ pub enum Transport {
 /// Where callbacks run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
-    /// On a library thread, as soon as the event happens.
+    /// On the library's callback thread, as soon as the event happens.
     Direct,
     /// Queued until the host calls `dispatch`, on the thread that calls it.
     Queued,
+    /// On the runtime's thread that produced the event, at once (Rust hosts and tests on a paused
+    /// tokio clock, whose auto-advance must see the delivery; not offered by the C ABI: a slow
+    /// listener here stalls the runtime).
+    Inline,
 }
 
 /// The timers of the tracking algorithm.

@@ -2,17 +2,26 @@
 //! handle gets exactly one last event, and once `remove` returns no listener call for that handle
 //! starts or is still running (unless `remove` is called from inside that very call).
 //!
-//! Every listener call holds one global gate, so `remove` from another thread waits for a running
-//! call to finish; a call from inside a listener skips the wait (it is that call).
+//! Where listeners run:
+//! - **Direct**: on the library's own callback thread (`xo-callbacks`), which does no I/O. A slow
+//!   host callback delays only other callbacks, never socket reads, pings, timers or requests.
+//! - **Queued**: on the thread that calls [`Dispatcher::dispatch`] (a game's main thread).
+//!
+//! Listener calls never overlap (one gate), so a host needs no locking of its own. `remove` waits
+//! only for a running call of *its own* handle: cancelling one order never waits for another
+//! order's slow callback. Log lines about a listener are written after the call has fully ended,
+//! so a log sink may call back into the library.
 
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
 
 use crate::config::Delivery;
 use crate::events::Event;
+use crate::fault::fault_point;
 use crate::log::log_at;
 use crate::sync::lock;
 
@@ -32,15 +41,26 @@ pub fn in_listener() -> bool {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Closed;
 
-/// Routes events to listeners, directly or through a queue.
+/// Routes events to listeners, on the callback thread or through `dispatch`.
 pub struct Dispatcher {
+    inner: Arc<Inner>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Inner {
     delivery: Delivery,
     /// Present = alive; `None` while its listener is being called.
     listeners: Mutex<Listeners>,
     queue: Mutex<VecDeque<Event>>,
+    /// Wakes the callback thread (direct delivery).
+    queued: Condvar,
     /// False only when `queue` is empty (set under its lock), so `dispatch` can skip the lock.
     maybe_queued: AtomicBool,
+    /// Held for the whole of each listener call: calls never overlap.
     gate: Mutex<()>,
+    /// The handle whose listener is running, if any.
+    running: Mutex<Option<u64>>,
+    call_ended: Condvar,
 }
 
 #[derive(Default)]
@@ -50,20 +70,39 @@ struct Listeners {
 }
 
 impl Dispatcher {
-    /// A dispatcher for the given delivery mode.
+    /// A dispatcher for the given delivery mode (direct delivery starts the callback thread).
     pub fn new(delivery: Delivery) -> Dispatcher {
-        Dispatcher {
+        crate::supervise::install_panic_hook();
+        let inner = Arc::new(Inner {
             delivery,
             listeners: Mutex::default(),
             queue: Mutex::default(),
+            queued: Condvar::new(),
             maybe_queued: AtomicBool::new(false),
             gate: Mutex::new(()),
+            running: Mutex::new(None),
+            call_ended: Condvar::new(),
+        });
+        let thread = match delivery {
+            Delivery::Direct => {
+                let inner = inner.clone();
+                std::thread::Builder::new()
+                    .name("xo-callbacks".into())
+                    .spawn(move || inner.callback_thread())
+                    .map_err(|e| log_at!(Error, "cannot start the callback thread: {e}"))
+                    .ok()
+            }
+            Delivery::Queued | Delivery::Inline => None,
+        };
+        Dispatcher {
+            inner,
+            thread: Mutex::new(thread),
         }
     }
 
     /// Registers the listener of a new handle.
     pub fn register(&self, handle: u64, listener: Listener) -> Result<(), Closed> {
-        let mut listeners = lock(&self.listeners);
+        let mut listeners = lock(&self.inner.listeners);
         if listeners.closed {
             return Err(Closed);
         }
@@ -73,28 +112,113 @@ impl Dispatcher {
 
     /// Whether `handle` still has a listener (it has not had its last event delivered or been removed).
     pub fn is_registered(&self, handle: u64) -> bool {
-        lock(&self.listeners).by_handle.contains_key(&handle)
+        lock(&self.inner.listeners).by_handle.contains_key(&handle)
     }
 
-    /// Hands an event over: calls the listener now (direct) or queues it (queued).
+    /// Hands an event over: to the callback thread (direct) or the queue for `dispatch` (queued).
+    /// Never runs host code on the calling thread.
     pub fn emit(&self, event: Event) {
-        match self.delivery {
-            Delivery::Direct => {
-                self.deliver(event);
-            }
-            Delivery::Queued => {
-                if self.is_registered(event.handle) {
-                    let mut queue = lock(&self.queue);
-                    queue.push_back(event);
-                    self.maybe_queued.store(true, Ordering::Release);
-                }
-            }
+        if !self.is_registered(event.handle) {
+            return;
+        }
+        if self.inner.delivery == Delivery::Inline {
+            self.inner.deliver(event);
+            return;
+        }
+        let mut queue = lock(&self.inner.queue);
+        queue.push_back(event);
+        self.inner.maybe_queued.store(true, Ordering::Release);
+        if self.inner.delivery == Delivery::Direct {
+            self.inner.queued.notify_one();
         }
     }
 
-    /// Delivers up to `max` queued events on this thread; returns how many listener calls ran.
-    /// With nothing queued it costs one atomic load (hosts call it every frame).
+    /// Queued delivery: delivers up to `max` queued events on this thread; returns how many
+    /// listener calls ran. With nothing queued it costs one atomic load (hosts call it every
+    /// frame). With direct delivery it does nothing (the callback thread delivers).
     pub fn dispatch(&self, max: usize) -> usize {
+        if self.inner.delivery != Delivery::Queued {
+            return 0;
+        }
+        self.inner.dispatch(max)
+    }
+
+    /// How many handles are registered (alive, not yet given their last event).
+    pub fn registered(&self) -> usize {
+        lock(&self.inner.listeners).by_handle.len()
+    }
+
+    /// How many events wait for delivery.
+    pub fn pending(&self) -> usize {
+        lock(&self.inner.queue).len()
+    }
+
+    /// Stops a handle's events. Returns whether it was registered. See the module docs for the promise.
+    pub fn remove(&self, handle: u64) -> bool {
+        let removed = lock(&self.inner.listeners).by_handle.remove(&handle);
+        lock(&self.inner.queue).retain(|e| e.handle != handle);
+        if !in_listener() {
+            self.inner
+                .wait_while_running(|running| running == Some(handle));
+        }
+        removed.is_some() // the listener is dropped here, outside every lock
+    }
+
+    /// Removes every listener, refuses new ones, waits for a running call and stops the
+    /// callback thread.
+    pub fn close(&self) {
+        let all = {
+            let mut listeners = lock(&self.inner.listeners);
+            listeners.closed = true;
+            std::mem::take(&mut listeners.by_handle)
+        };
+        lock(&self.inner.queue).clear();
+        self.inner.queued.notify_all();
+        if !in_listener() {
+            self.inner.wait_while_running(|running| running.is_some());
+            if let Some(thread) = lock(&self.thread).take() {
+                let _ = thread.join();
+            }
+        }
+        drop(all);
+    }
+
+    /// Waits until nothing is queued or running (tests and benchmarks of direct delivery).
+    pub fn wait_idle(&self) {
+        loop {
+            let idle = lock(&self.inner.queue).is_empty() && lock(&self.inner.running).is_none();
+            if idle {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        lock(&self.inner.listeners).closed = true;
+        self.inner.queued.notify_all();
+    }
+}
+
+impl Inner {
+    fn callback_thread(&self) {
+        loop {
+            {
+                let mut queue = lock(&self.queue);
+                while queue.is_empty() && !lock(&self.listeners).closed {
+                    queue = self.queued.wait(queue).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+            if lock(&self.listeners).closed {
+                return;
+            }
+            self.dispatch(usize::MAX);
+        }
+    }
+
+    fn dispatch(&self, max: usize) -> usize {
         let mut delivered = 0;
         while delivered < max && self.maybe_queued.load(Ordering::Acquire) {
             let next = {
@@ -113,74 +237,58 @@ impl Dispatcher {
         delivered
     }
 
-    /// How many handles are registered (alive, not yet given their last event).
-    pub fn registered(&self) -> usize {
-        lock(&self.listeners).by_handle.len()
-    }
-
-    /// How many events wait for `dispatch`.
-    pub fn pending(&self) -> usize {
-        lock(&self.queue).len()
-    }
-
-    /// Stops a handle's events. Returns whether it was registered. See the module docs for the promise.
-    pub fn remove(&self, handle: u64) -> bool {
-        let removed = lock(&self.listeners).by_handle.remove(&handle);
-        lock(&self.queue).retain(|e| e.handle != handle);
-        self.wait_for_running_listener();
-        removed.is_some() // the listener is dropped here, outside every lock
-    }
-
-    /// Removes every listener and refuses new ones.
-    pub fn close(&self) {
-        let all = {
-            let mut listeners = lock(&self.listeners);
-            listeners.closed = true;
-            std::mem::take(&mut listeners.by_handle)
-        };
-        lock(&self.queue).clear();
-        self.wait_for_running_listener();
-        drop(all);
-    }
-
-    fn wait_for_running_listener(&self) {
-        if !in_listener() {
-            drop(lock(&self.gate));
+    fn wait_while_running(&self, busy: impl Fn(Option<u64>) -> bool) {
+        let mut running = lock(&self.running);
+        while busy(*running) {
+            running = self
+                .call_ended
+                .wait(running)
+                .unwrap_or_else(|e| e.into_inner());
         }
     }
 
     /// Calls the event's listener if its handle is alive; returns whether it did. A handle is
     /// unregistered before its last event is delivered: from then on it is unknown.
     fn deliver(&self, event: Event) -> bool {
-        let _gate = lock(&self.gate);
-        let taken = {
-            let mut listeners = lock(&self.listeners);
-            if event.is_last() {
-                listeners.by_handle.remove(&event.handle).flatten()
-            } else {
-                listeners
-                    .by_handle
-                    .get_mut(&event.handle)
-                    .and_then(Option::take)
+        let handle = event.handle;
+        let panicked = {
+            let _gate = lock(&self.gate);
+            let taken = {
+                let mut listeners = lock(&self.listeners);
+                let taken = if event.is_last() {
+                    listeners.by_handle.remove(&handle).flatten()
+                } else {
+                    listeners.by_handle.get_mut(&handle).and_then(Option::take)
+                };
+                if taken.is_some() {
+                    // Marked under the listeners lock: a `remove` that finds the listener gone
+                    // then sees this call as running and waits for it.
+                    *lock(&self.running) = Some(handle);
+                }
+                taken
+            };
+            let Some(mut listener) = taken else {
+                return false;
+            };
+            IN_LISTENER.with(|f| f.set(true));
+            let result = crate::supervise::quietly(|| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    fault_point!("dispatch.deliver");
+                    listener(&event)
+                }))
+            });
+            IN_LISTENER.with(|f| f.set(false));
+            if !event.is_last() {
+                if let Some(slot) = lock(&self.listeners).by_handle.get_mut(&handle) {
+                    *slot = Some(listener);
+                } // else: removed meanwhile; dropped below, outside the locks
             }
+            *lock(&self.running) = None;
+            self.call_ended.notify_all();
+            result.is_err()
         };
-        let Some(mut listener) = taken else {
-            return false;
-        };
-        IN_LISTENER.with(|f| f.set(true));
-        let result = catch_unwind(AssertUnwindSafe(|| listener(&event)));
-        IN_LISTENER.with(|f| f.set(false));
-        if result.is_err() {
-            log_at!(
-                Error,
-                "an event listener panicked (handle {})",
-                event.handle
-            );
-        }
-        if !event.is_last() {
-            if let Some(slot) = lock(&self.listeners).by_handle.get_mut(&event.handle) {
-                *slot = Some(listener);
-            } // else: removed from inside its own call
+        if panicked {
+            log_at!(Error, "an event listener panicked (handle {handle})");
         }
         true
     }
@@ -223,6 +331,7 @@ mod tests {
         d.emit(event(1, EventKind::StatusChanged));
         d.emit(event(1, EventKind::Final));
         d.emit(event(1, EventKind::StatusChanged));
+        d.wait_idle();
         assert_eq!(count.load(Ordering::SeqCst), 2);
         assert!(!d.is_registered(1));
         assert!(!d.remove(1));
@@ -263,6 +372,7 @@ mod tests {
         .unwrap();
         d.emit(event(7, EventKind::StatusChanged));
         d.emit(event(7, EventKind::StatusChanged));
+        d.wait_idle();
         assert_eq!(count.load(Ordering::SeqCst), 1);
         assert!(!in_listener());
     }
@@ -303,8 +413,59 @@ mod tests {
         let d = Dispatcher::new(Delivery::Direct);
         d.register(5, Box::new(|_| panic!("host bug"))).unwrap();
         d.emit(event(5, EventKind::StatusChanged));
+        d.wait_idle();
         assert!(d.is_registered(5), "still registered after the panic");
         assert!(!in_listener());
+    }
+
+    #[test]
+    fn direct_listeners_run_on_the_callback_thread_not_the_emitter() {
+        let d = Dispatcher::new(Delivery::Direct);
+        let names = Arc::new(Mutex::new(Vec::new()));
+        let seen = names.clone();
+        d.register(
+            8,
+            Box::new(move |_| {
+                let name = std::thread::current().name().map(str::to_owned);
+                seen.lock().unwrap().push(name);
+            }),
+        )
+        .unwrap();
+        d.emit(event(8, EventKind::StatusChanged));
+        d.emit(event(8, EventKind::Final));
+        d.wait_idle();
+        let names = names.lock().unwrap().clone();
+        assert_eq!(names, vec![Some("xo-callbacks".to_owned()); 2]);
+        assert_eq!(
+            d.dispatch(10),
+            0,
+            "the host's dispatch delivers nothing in direct mode"
+        );
+        d.close();
+    }
+
+    #[test]
+    fn cancelling_one_handle_does_not_wait_for_another_handles_slow_listener() {
+        let d = Arc::new(Dispatcher::new(Delivery::Direct));
+        let entered = Arc::new(Barrier::new(2));
+        let release = Arc::new(Barrier::new(2));
+        let (e2, r2) = (entered.clone(), release.clone());
+        d.register(
+            1,
+            Box::new(move |_| {
+                e2.wait();
+                r2.wait(); // blocks until the main thread has cancelled handle 2
+            }),
+        )
+        .unwrap();
+        d.register(2, Box::new(|_| {})).unwrap();
+        d.emit(event(1, EventKind::StatusChanged));
+        entered.wait();
+        // Handle 1's listener is running and blocked: removing handle 2 must not wait for it.
+        assert!(d.remove(2));
+        release.wait();
+        d.wait_idle();
+        d.close();
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub fn config_for(sim: &Sim, transport: Transport) -> Config {
     config.legacy_socket_url = sim.legacy_socket_url();
     config.api_base_url = sim.api_base_url();
     config.allow_insecure_loopback = true;
+    // On a paused clock, tokio's auto-advance must see deliveries: the callback thread of
+    // direct delivery is invisible to it (C, C++ and C# suites test that thread in real time).
+    config.delivery = Delivery::Inline;
     config
 }
 
