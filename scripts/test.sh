@@ -29,6 +29,9 @@ sim_bin="$lib_dir/xo-sim"
 
 step "Rust tests"
 cargo test --workspace --quiet 2>&1 | tee target/rust-tests.log
+
+step "supervision: every fault point panics once (test-only fault-injection feature)"
+cargo test --quiet --features fault-injection --test supervision 2>&1 | tee -a target/rust-tests.log
 rust_summary=$(grep -E '^test result:' target/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')
 
 step "C ABI test (header only, -Wall -Wextra -Werror)"

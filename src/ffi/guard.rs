@@ -41,9 +41,13 @@ pub fn fail_with(error: &Error) -> xo_result {
     fail(code, &error.to_string())
 }
 
-/// Runs an exported function's body, turning a panic into `on_panic` and a recorded message.
+/// Runs an exported function's body, turning a panic into `on_panic` and a recorded message
+/// (the panic itself goes to the library's log, never to the host's stderr).
 pub fn boundary<T>(name: &str, on_panic: T, body: impl FnOnce() -> T) -> T {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+    crate::supervise::install_panic_hook();
+    let caught =
+        crate::supervise::quietly(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)));
+    match caught {
         Ok(value) => value,
         Err(_) => {
             set_last_error(&format!(
