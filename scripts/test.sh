@@ -21,6 +21,7 @@ command -v cargo >/dev/null || { echo "cargo (Rust) is required: https://rustup.
 step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --quiet --features fault-injection --test supervision -- -D warnings
 
 step "build (debug, shared by every suite below)"
 cargo build --workspace --all-targets --quiet

@@ -10,7 +10,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::Once;
 use std::time::Duration;
 
 use common::{final_event, recorder, transports, Harness};
@@ -21,7 +21,7 @@ use xo_tracker::{fault, Engine, ErrorKind, EventKind, Outcome, Token, Transport,
 static HOST_HOOK_CALLS: AtomicUsize = AtomicUsize::new(0);
 static HOOKS: Once = Once::new();
 /// Fault points are process-wide: one case at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn install_hooks() {
     HOOKS.call_once(|| {
@@ -86,7 +86,7 @@ async fn tracker_dies_at(point: &str, transport: Transport) {
 #[tokio::test(start_paused = true)]
 async fn a_tracker_that_panics_ends_with_one_failed_final() {
     install_hooks();
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = SERIAL.lock().await;
     tracker_dies_at("tracker.request", Transport::PollingOnly).await;
     tracker_dies_at("tracker.fetched", Transport::PollingOnly).await;
     tracker_dies_at("tracker.timer", Transport::PollingOnly).await;
@@ -97,7 +97,7 @@ async fn a_tracker_that_panics_ends_with_one_failed_final() {
 #[tokio::test(start_paused = true)]
 async fn a_check_that_panics_answers_once_with_failed() {
     install_hooks();
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = SERIAL.lock().await;
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(3).status("paid"));
     fault::arm("check.request", 0);
@@ -154,7 +154,7 @@ async fn socket_dies_at(point: &str, transport: Transport, skip: u32) {
 #[tokio::test(start_paused = true)]
 async fn a_socket_task_that_panics_is_replaced_by_polling_and_restarted() {
     install_hooks();
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = SERIAL.lock().await;
     socket_dies_at("socket.connected", Transport::Centrifugo, 0).await;
     socket_dies_at("socket.connected", Transport::LegacySocket, 0).await;
     // The first frame is the connect reply's successor: a server ping or a publication.
@@ -164,7 +164,7 @@ async fn a_socket_task_that_panics_is_replaced_by_polling_and_restarted() {
 #[tokio::test(start_paused = true)]
 async fn a_socket_task_that_panics_while_reconnecting_restarts() {
     install_hooks();
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = SERIAL.lock().await;
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.faults().centrifugo_refuse(1);
     h.sim.add_order(
@@ -187,7 +187,7 @@ async fn a_socket_task_that_panics_while_reconnecting_restarts() {
 #[tokio::test(start_paused = true)]
 async fn a_panic_while_delivering_loses_no_later_event() {
     install_hooks();
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = SERIAL.lock().await;
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(
         OrderSpec::new(5)
