@@ -276,16 +276,22 @@ impl Engine {
         let mut live = lock(&self.tasks);
         // `map`, not `async move { work.await; .. }`: the latter stores the future twice (~1.7 KiB
         // more per tracker, measured by the scale benchmark).
-        let joined = self.runtime.spawn(supervise::catch(work).map(move |ended| {
-            lock(&tasks).remove(&handle);
-            let last = match ended {
-                Ok(last) => last,
-                Err(panic) => Some(failed_event(handle, order_id, last_kind, &panic)),
-            };
-            if let Some(last) = last {
-                shared.dispatcher.emit(last);
-            }
-        }));
+        let label = match last_kind {
+            EventKind::CheckResult => "check",
+            _ => "tracker",
+        };
+        let joined = self
+            .runtime
+            .spawn(supervise::catch(label, work).map(move |ended| {
+                lock(&tasks).remove(&handle);
+                let last = match ended {
+                    Ok(last) => last,
+                    Err(panic) => Some(failed_event(handle, order_id, last_kind, &panic)),
+                };
+                if let Some(last) = last {
+                    shared.dispatcher.emit(last);
+                }
+            }));
         live.insert(
             handle,
             Task {

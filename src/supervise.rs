@@ -69,21 +69,36 @@ pub fn quietly<T>(body: impl FnOnce() -> T) -> T {
 }
 
 /// A future whose every poll runs as supervised code.
-struct Quiet<F>(Pin<Box<F>>);
+struct Quiet<F> {
+    work: Pin<Box<F>>,
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+    label: &'static str,
+}
 
 impl<F: Future> Future for Quiet<F> {
     type Output = F::Output;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let inner = self.0.as_mut();
-        quietly(|| inner.poll(cx))
+        #[cfg(feature = "fault-injection")]
+        let label = self.label;
+        let inner = self.work.as_mut();
+        quietly(|| {
+            // Every poll resumes the task at one of its await points: a test can fail any of them.
+            #[cfg(feature = "fault-injection")]
+            crate::fault::hit_poll(label);
+            inner.poll(cx)
+        })
     }
 }
 
-/// Runs `work`; a panic inside it becomes `Err(text)` (logged, never printed to stderr).
-pub async fn catch<F: Future>(work: F) -> Result<F::Output, String> {
+/// Runs `work` (a task of kind `label`: "tracker", "check", "socket"); a panic inside it becomes
+/// `Err(text)` (logged, never printed to stderr).
+pub async fn catch<F: Future>(label: &'static str, work: F) -> Result<F::Output, String> {
     install_panic_hook();
-    AssertUnwindSafe(Quiet(Box::pin(work)))
-        .catch_unwind()
-        .await
-        .map_err(|payload| panic_text(payload.as_ref()))
+    AssertUnwindSafe(Quiet {
+        work: Box::pin(work),
+        label,
+    })
+    .catch_unwind()
+    .await
+    .map_err(|payload| panic_text(payload.as_ref()))
 }

@@ -203,6 +203,88 @@ async fn a_panic_while_delivering_loses_no_later_event() {
     assert_eq!(final_event(&events).outcome, Outcome::Done);
 }
 
+/// Fails the task at its first, second, third ... poll — every await point it passes on the way
+/// to its final — until a run passes them all without the fault firing.
+async fn every_await_point_of(label: &'static str, transport: Transport) -> u32 {
+    for skip in 0..500 {
+        let h = Harness::start(transport).await;
+        h.sim.add_order(
+            OrderSpec::new(7)
+                .status("new")
+                .then_after(Duration::from_secs(4), "paid")
+                .then_after(Duration::from_secs(4), "done"),
+        );
+        let before = HOST_HOOK_CALLS.load(Ordering::SeqCst);
+        fault::arm_poll(label, skip);
+        let (handle, mut rec) = if label == "check" {
+            let (listener, rec) = recorder();
+            (h.engine.check(7, token(), listener).unwrap(), rec)
+        } else {
+            h.track(7)
+        };
+        let events = rec.until_last().await;
+        let fired = fault::disarm_poll();
+        let last = events.last().unwrap();
+        assert_eq!(
+            events.iter().filter(|e| e.is_last()).count(),
+            1,
+            "{label} poll {skip}"
+        );
+        assert_eq!(
+            HOST_HOOK_CALLS.load(Ordering::SeqCst),
+            before,
+            "{label} poll {skip}: stderr"
+        );
+        assert_eq!(h.engine.active(), 0, "{label} poll {skip}: handle freed");
+        assert!(h.engine.cancel(handle).is_err(), "{label} poll {skip}");
+        match (label, fired) {
+            // The tracker or check itself died: one FAILED/PANIC last event.
+            ("tracker" | "check", true) => {
+                assert_eq!(
+                    last.outcome,
+                    Outcome::Failed,
+                    "{label} poll {skip}: {events:#?}"
+                );
+                assert_eq!(last.error.as_ref().unwrap().kind, ErrorKind::Panic);
+            }
+            // A dead socket task is replaced by polling: the order still completes.
+            (_, true) => assert_eq!(
+                last.outcome,
+                Outcome::Done,
+                "socket poll {skip}: {events:#?}"
+            ),
+            (_, false) => {
+                assert!(
+                    matches!(last.outcome, Outcome::Done | Outcome::None),
+                    "{label}: an unharmed run ends normally: {events:#?}"
+                );
+                return skip;
+            }
+        }
+    }
+    panic!("{label}: more than 500 polls");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_at_any_await_point_of_any_task_keeps_the_promise() {
+    install_hooks();
+    let _turn = SERIAL.lock().await;
+    let mut covered = Vec::new();
+    for (label, transport) in [
+        ("tracker", Transport::Centrifugo),
+        ("tracker", Transport::LegacySocket),
+        ("tracker", Transport::PollingOnly),
+        ("check", Transport::PollingOnly),
+        ("socket", Transport::Centrifugo),
+        ("socket", Transport::LegacySocket),
+    ] {
+        let polls = every_await_point_of(label, transport).await;
+        assert!(polls >= 2, "{label}/{transport:?}: only {polls} polls");
+        covered.push(format!("{label}/{transport:?}: {polls}"));
+    }
+    println!("await points failed one by one: {}", covered.join(", "));
+}
+
 #[test]
 fn every_fault_point_is_visited_by_a_test() {
     let source = include_str!("supervision.rs");

@@ -217,7 +217,7 @@ pub async fn socket_loop<P: Protocol, F: Fanout>(
     );
     loop {
         let run = connection_loop(&protocol, &fanout, &settings, &clock, &mut reconnect);
-        match crate::supervise::catch(run).await {
+        match crate::supervise::catch("socket", run).await {
             Ok(()) => return,
             Err(panic) => {
                 let info = ErrorInfo::new(
