@@ -22,6 +22,13 @@
 // The longest token accepted, in bytes (without the terminating NUL).
 #define XO_MAX_TOKEN_BYTES 16384
 
+// At most this many items are given in `xo_contents.items`; further ones are dropped.
+#define XO_MAX_ITEMS 1000
+
+// The longest text in `xo_contents` (sku, amount, currency), in bytes; longer text is cut at a
+// UTF-8 character boundary.
+#define XO_MAX_TEXT_BYTES 256
+
 // Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 // return one of these negative codes instead of a handle on failure.
 enum xo_result
@@ -287,6 +294,48 @@ typedef struct xo_config {
   uint32_t allow_insecure_loopback;
 } xo_config;
 
+// A price as normalised from the order: decimal amounts as strings. Fields are never NULL
+// ("" if absent).
+typedef struct xo_price {
+  // The amount paid, e.g. "30".
+  const char *amount;
+  // The amount before discounts, e.g. "30".
+  const char *amount_without_discount;
+  // An ISO currency code such as "USD", or the virtual currency's sku.
+  const char *currency;
+} xo_price;
+
+// One purchased item.
+typedef struct xo_item {
+  // The item's sku ("" if absent). Never NULL.
+  const char *sku;
+  // How many were bought (0 if absent or not an integer).
+  int64_t quantity;
+  // 1 if the item was free, else 0.
+  int32_t is_free;
+  // The real-money price; NULL when the item has none.
+  const struct xo_price *price;
+  // The virtual-currency price; NULL when the item has none.
+  const struct xo_price *virtual_price;
+} xo_item;
+
+// The order contents; valid only during the callback, like the event. At most `XO_MAX_ITEMS`
+// items and texts of at most `XO_MAX_TEXT_BYTES` bytes.
+typedef struct xo_contents {
+  // `sizeof(xo_contents)` as the library built it; fields may be added at the end.
+  uint32_t struct_size;
+  // 1 if the order was free, else 0.
+  int32_t is_free;
+  // The real-money price; NULL when absent or null.
+  const struct xo_price *price;
+  // The virtual-currency price; NULL when absent or null.
+  const struct xo_price *virtual_price;
+  // `item_count` entries; NULL when `item_count` is 0.
+  const struct xo_item *items;
+  // How many entries `items` has.
+  uint32_t item_count;
+} xo_contents;
+
 // One event. The struct and its strings are valid only during the callback: copy what you keep.
 typedef struct xo_event {
   // `sizeof(xo_event)` as this library built it; fields may be added at the end.
@@ -314,6 +363,9 @@ typedef struct xo_event {
   // On done (final or check): the order contents as JSON (`price`, `virtual_price`, `is_free`,
   // `items`, normalised). NULL otherwise.
   const char *contents_json;
+  // The same contents, typed; set exactly when `contents_json` is, NULL otherwise. Valid only
+  // during the callback. Check `struct_size` before reading it (libraries older than this field).
+  const struct xo_contents *contents;
 } xo_event;
 
 // Receives events. `userdata` is the pointer given to `xo_track_order`/`xo_check_order`.
