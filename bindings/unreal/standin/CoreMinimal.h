@@ -136,6 +136,7 @@ template <typename T>
 class TArray {
 public:
     int32 Num() const;
+    void Reserve(int32 Number);
     int32 Add(const T& Item);
     int32 Add(T&& Item);
     void Empty(int32 Slack = 0);
