@@ -32,9 +32,9 @@
 // Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 // return one of these negative codes instead of a handle on failure.
 enum xo_result
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Success.
   XO_RESULT_OK = 0,
@@ -74,18 +74,18 @@ enum xo_result
   XO_RESULT_SOCKET_REJECTED = -27,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_result xo_result;
 #else
 typedef int32_t xo_result;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // What an event is about.
 enum xo_event_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // The order's status changed (`status`, `status_raw`).
   XO_EVENT_KIND_STATUS_CHANGED = 1,
@@ -100,18 +100,18 @@ enum xo_event_kind
   XO_EVENT_KIND_CHECK_RESULT = 5,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_event_kind xo_event_kind;
 #else
 typedef int32_t xo_event_kind;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // An order status.
 enum xo_status
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // No status known yet.
   XO_STATUS_NONE = 0,
@@ -129,18 +129,18 @@ enum xo_status
   XO_STATUS_OTHER = 6,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_status xo_status;
 #else
 typedef int32_t xo_status;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // How tracking ended. A cancelled tracker gets no final event.
 enum xo_outcome
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Not a final event (or a check of an order that is not final yet).
   XO_OUTCOME_NONE = 0,
@@ -160,18 +160,18 @@ enum xo_outcome
   XO_OUTCOME_FAILED = 7,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_outcome xo_outcome;
 #else
 typedef int32_t xo_outcome;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // How status updates are reaching a tracker.
 enum xo_transport_state
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Not a transport event.
   XO_TRANSPORT_STATE_NONE = 0,
@@ -185,18 +185,18 @@ enum xo_transport_state
   XO_TRANSPORT_STATE_SOCKET_REESTABLISHED = 4,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_transport_state xo_transport_state;
 #else
 typedef int32_t xo_transport_state;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // Push transport, for `xo_config.transport`.
 enum xo_transport
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Xsolla's Centrifugo endpoint, one connection per token shared by all its orders (default).
   XO_TRANSPORT_CENTRIFUGO = 0,
@@ -206,18 +206,18 @@ enum xo_transport
   XO_TRANSPORT_POLLING_ONLY = 2,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_transport xo_transport;
 #else
 typedef int32_t xo_transport;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // Where callbacks run, for `xo_config.delivery`.
 enum xo_delivery
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // On a library thread as soon as the event happens. The callback must return quickly.
   XO_DELIVERY_DIRECT = 0,
@@ -225,18 +225,18 @@ enum xo_delivery
   XO_DELIVERY_QUEUED = 1,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_delivery xo_delivery;
 #else
 typedef int32_t xo_delivery;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // Log levels; lower is more severe.
 enum xo_log_level
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Unrecoverable failures.
   XO_LOG_LEVEL_ERROR = 1,
@@ -248,11 +248,11 @@ enum xo_log_level
   XO_LOG_LEVEL_DEBUG = 4,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_log_level xo_log_level;
 #else
 typedef int32_t xo_log_level;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // Library configuration. Zero-initialise it, set `struct_size = sizeof(xo_config)` and
