@@ -748,8 +748,9 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
-// Process-wide state: app lifecycle and network (independent of the Session; the library keeps
-// the app state across sessions).
+// Process-wide state: app lifecycle and network. Callable with or without a Session; ending a
+// Session (xo_shutdown) resets the app state to active, so set it again after starting a new one
+// if the app is in the background.
 
 // Mobile lifecycle: false when the app goes to the background (sockets close, polling stops,
 // deadlines freeze, trackers are kept), true when it comes back (every tracked order is checked at

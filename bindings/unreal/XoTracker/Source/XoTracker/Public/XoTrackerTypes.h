@@ -6,7 +6,9 @@
 #include <string>
 #include <string_view>
 
+THIRD_PARTY_INCLUDES_START
 #include "xo_tracker.hpp"
+THIRD_PARTY_INCLUDES_END
 
 #include "XoTrackerTypes.generated.h"
 
