@@ -22,6 +22,9 @@ fn main() {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
         // Hosts that link by full path (Unreal's build tool) then record this name, not the path.
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libxo_tracker.so");
+        // Google Play requires 16 KB page alignment of every .so (Android 15 devices may use 16 KB
+        // pages); Linux builds the same way, so scripts/check_dist.sh verifies it on this machine.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,max-page-size=16384");
     }
 
     let crate_dir =

@@ -78,6 +78,8 @@ stage Android-arm64-v8a "$(built aarch64-linux-android libxo_tracker.so)" Androi
 stage Android-x86_64 "$(built x86_64-linux-android libxo_tracker.so)" Android/x86_64/libxo_tracker.so
 
 stage IOS "$(built aarch64-apple-ios libxo_tracker.a)" IOS/libxo_tracker.a
+# Simulator slices (aarch64-apple-ios-sim, lipo'd with x86_64-apple-ios by the release workflow).
+stage IOS-simulator "$(built aarch64-apple-ios-sim libxo_tracker.a)" IOS/Simulator/libxo_tracker.a
 
 echo "plugin: $out/XoTracker"
 echo "staged: ${staged[*]:-none}"
