@@ -245,6 +245,15 @@ pub(crate) mod strategies {
 
     use super::{Contents, Item, Price};
 
+    /// Property tests stop doing work after this long, whatever their case count.
+    const TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+    /// Whether this test binary's property tests have used up [`TIME_BUDGET`].
+    pub(crate) fn out_of_time() -> bool {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed() > TIME_BUDGET
+    }
+
     /// Text of at most 64 characters (so at most 256 bytes), any Unicode including NUL.
     fn short_text() -> impl Strategy<Value = String> {
         prop_oneof![
@@ -331,21 +340,10 @@ pub(crate) mod strategies {
 
 #[cfg(test)]
 mod properties {
-    use std::sync::OnceLock;
-    use std::time::{Duration, Instant};
-
     use proptest::prelude::*;
 
-    use super::strategies::{contents, hostile_json, to_json};
+    use super::strategies::{contents, hostile_json, out_of_time, to_json};
     use super::*;
-
-    /// Each property stops doing work after this long, whatever its case count.
-    const TIME_BUDGET: Duration = Duration::from_secs(20);
-
-    fn out_of_time() -> bool {
-        static START: OnceLock<Instant> = OnceLock::new();
-        START.get_or_init(Instant::now).elapsed() > TIME_BUDGET
-    }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]

@@ -165,6 +165,7 @@ mod tests {
 
         #[test]
         fn the_c_layout_mirrors_the_typed_contents(c in crate::contents::strategies::contents()) {
+            if crate::contents::strategies::out_of_time() { return Ok(()); }
             let storage = ContentsStorage::new(&c);
             // SAFETY: every pointer comes from `storage`, alive for this block.
             let back = unsafe {
