@@ -3,6 +3,10 @@
 //! The header is always generated into `$OUT_DIR`; outside CI it is also written to `include/`
 //! when it changed. In CI (`CI` set) the committed header is left alone, and the `header_is_current`
 //! test fails if it differs from the generated one.
+//!
+//! cbindgen 0.29.4 writes `#if __STDC_VERSION__ >= 202311L` (C23 typed enums) with no
+//! `defined(...)`, which `-Wundef -Werror` (and MSVC's C4668, an error in Unreal builds) rejects
+//! where the macro is undefined (C++, MSVC's default C): [`guard_stdc_version`] adds the guard.
 
 use std::path::PathBuf;
 
@@ -18,6 +22,9 @@ fn main() {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
         // Hosts that link by full path (Unreal's build tool) then record this name, not the path.
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libxo_tracker.so");
+        // Google Play requires 16 KB page alignment of every .so (Android 15 devices may use 16 KB
+        // pages); Linux builds the same way, so scripts/check_dist.sh verifies it on this machine.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,max-page-size=16384");
     }
 
     let crate_dir =
@@ -33,8 +40,25 @@ fn main() {
             return;
         }
     };
-    bindings.write_to_file(out_dir.join("xo_tracker.h"));
+    let mut raw = Vec::new();
+    bindings.write(&mut raw);
+    let header = guard_stdc_version(&String::from_utf8(raw).expect("cbindgen writes UTF-8"));
+    write_if_changed(&out_dir.join("xo_tracker.h"), &header);
     if std::env::var_os("CI").is_none() {
-        bindings.write_to_file(crate_dir.join("include").join("xo_tracker.h"));
+        write_if_changed(&crate_dir.join("include").join("xo_tracker.h"), &header);
+    }
+}
+
+/// Makes every use of `__STDC_VERSION__` in a preprocessor condition safe where it is undefined.
+fn guard_stdc_version(header: &str) -> String {
+    header.replace(
+        "__STDC_VERSION__ >= 202311L",
+        "(defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)",
+    )
+}
+
+fn write_if_changed(path: &std::path::Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).expect("the header can be written");
     }
 }

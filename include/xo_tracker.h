@@ -22,6 +22,13 @@
 // The longest token accepted, in bytes (without the terminating NUL).
 #define XO_MAX_TOKEN_BYTES 16384
 
+// At most this many items are given in `xo_contents.items`; further ones are dropped.
+#define XO_MAX_ITEMS 1000
+
+// The longest text in `xo_contents` (sku, amount, currency), in bytes; longer text is cut at a
+// UTF-8 character boundary.
+#define XO_MAX_TEXT_BYTES 256
+
 // Server text (error messages, close reasons) is cut to this many characters after redaction.
 #define MAX_QUOTED_CHARS 200
 
@@ -44,9 +51,9 @@
 // Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 // return one of these negative codes instead of a handle on failure.
 enum xo_result
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Success.
   XO_RESULT_OK = 0,
@@ -86,18 +93,18 @@ enum xo_result
   XO_RESULT_SOCKET_REJECTED = -27,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_result xo_result;
 #else
 typedef int32_t xo_result;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // What an event is about.
 enum xo_event_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // The order's status changed (`status`, `status_raw`).
   XO_EVENT_KIND_STATUS_CHANGED = 1,
@@ -112,18 +119,18 @@ enum xo_event_kind
   XO_EVENT_KIND_CHECK_RESULT = 5,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_event_kind xo_event_kind;
 #else
 typedef int32_t xo_event_kind;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // An order status.
 enum xo_status
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // No status known yet.
   XO_STATUS_NONE = 0,
@@ -141,18 +148,18 @@ enum xo_status
   XO_STATUS_OTHER = 6,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_status xo_status;
 #else
 typedef int32_t xo_status;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // How tracking ended. A cancelled tracker gets no final event.
 enum xo_outcome
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Not a final event (or a check of an order that is not final yet).
   XO_OUTCOME_NONE = 0,
@@ -172,18 +179,18 @@ enum xo_outcome
   XO_OUTCOME_FAILED = 7,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_outcome xo_outcome;
 #else
 typedef int32_t xo_outcome;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // How status updates are reaching a tracker.
 enum xo_transport_state
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Not a transport event.
   XO_TRANSPORT_STATE_NONE = 0,
@@ -197,18 +204,18 @@ enum xo_transport_state
   XO_TRANSPORT_STATE_SOCKET_REESTABLISHED = 4,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_transport_state xo_transport_state;
 #else
 typedef int32_t xo_transport_state;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // Push transport, for `xo_config.transport`.
 enum xo_transport
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Xsolla's Centrifugo endpoint, one connection per token shared by all its orders (default).
   XO_TRANSPORT_CENTRIFUGO = 0,
@@ -218,18 +225,18 @@ enum xo_transport
   XO_TRANSPORT_POLLING_ONLY = 2,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_transport xo_transport;
 #else
 typedef int32_t xo_transport;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // Where callbacks run, for `xo_config.delivery`.
 enum xo_delivery
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // On a library thread as soon as the event happens. The callback must return quickly.
   XO_DELIVERY_DIRECT = 0,
@@ -237,18 +244,18 @@ enum xo_delivery
   XO_DELIVERY_QUEUED = 1,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_delivery xo_delivery;
 #else
 typedef int32_t xo_delivery;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // Log levels; lower is more severe.
 enum xo_log_level
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
  {
   // Unrecoverable failures.
   XO_LOG_LEVEL_ERROR = 1,
@@ -260,11 +267,11 @@ enum xo_log_level
   XO_LOG_LEVEL_DEBUG = 4,
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 typedef enum xo_log_level xo_log_level;
 #else
 typedef int32_t xo_log_level;
-#endif // __STDC_VERSION__ >= 202311L
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
 // Library configuration. Zero-initialise it, set `struct_size = sizeof(xo_config)` and
@@ -306,6 +313,48 @@ typedef struct xo_config {
   uint32_t allow_insecure_loopback;
 } xo_config;
 
+// A price as normalised from the order: decimal amounts as strings. Fields are never NULL
+// ("" if absent).
+typedef struct xo_price {
+  // The amount paid, e.g. "30".
+  const char *amount;
+  // The amount before discounts, e.g. "30".
+  const char *amount_without_discount;
+  // An ISO currency code such as "USD", or the virtual currency's sku.
+  const char *currency;
+} xo_price;
+
+// One purchased item.
+typedef struct xo_item {
+  // The item's sku ("" if absent). Never NULL.
+  const char *sku;
+  // How many were bought (0 if absent or not an integer).
+  int64_t quantity;
+  // 1 if the item was free, else 0.
+  int32_t is_free;
+  // The real-money price; NULL when the item has none.
+  const struct xo_price *price;
+  // The virtual-currency price; NULL when the item has none.
+  const struct xo_price *virtual_price;
+} xo_item;
+
+// The order contents; valid only during the callback, like the event. At most `XO_MAX_ITEMS`
+// items and texts of at most `XO_MAX_TEXT_BYTES` bytes.
+typedef struct xo_contents {
+  // `sizeof(xo_contents)` as the library built it; fields may be added at the end.
+  uint32_t struct_size;
+  // 1 if the order was free, else 0.
+  int32_t is_free;
+  // The real-money price; NULL when absent or null.
+  const struct xo_price *price;
+  // The virtual-currency price; NULL when absent or null.
+  const struct xo_price *virtual_price;
+  // `item_count` entries; NULL when `item_count` is 0.
+  const struct xo_item *items;
+  // How many entries `items` has.
+  uint32_t item_count;
+} xo_contents;
+
 // One event. The struct and its strings are valid only during the callback: copy what you keep.
 typedef struct xo_event {
   // `sizeof(xo_event)` as this library built it; fields may be added at the end.
@@ -333,6 +382,9 @@ typedef struct xo_event {
   // On done (final or check): the order contents as JSON (`price`, `virtual_price`, `is_free`,
   // `items`, normalised). NULL otherwise.
   const char *contents_json;
+  // The same contents, typed; set exactly when `contents_json` is, NULL otherwise. Valid only
+  // during the callback. Check `struct_size` before reading it (libraries older than this field).
+  const struct xo_contents *contents;
 } xo_event;
 
 // Receives events. `userdata` is the pointer given to `xo_track_order`/`xo_check_order`.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Checks a bundle made by scripts/dist.sh: the Linux library exports exactly the header's
-# functions and needs nothing unexpected, the Unity and Unreal folders point at files that exist,
+# Checks a bundle made by scripts/dist.sh: every shipped ELF library (Linux, Android, in lib/, the
+# Unity and the Unreal folders) has its LOAD segments aligned to at least 16 KiB (Google Play), the
+# Linux library exports exactly the header's functions and needs nothing unexpected, the Unity and Unreal folders point at files that exist,
 # the checksums hold, and a C program builds and links against the bundle alone.
 # Usage: check_dist.sh <bundle folder>. Ends with "N passed, N failed".
 set -uo pipefail
@@ -40,6 +41,31 @@ size=$(stat -c %s "$so")
 echo "     stripped size: $((size / 1024)) KiB"
 check "the stripped library is at most 4 MiB" test "$size" -le $((4 * 1024 * 1024))
 
+# 16 KiB page alignment (Google Play, Android 15): every LOAD segment's alignment >= 0x4000.
+# load_aligned <elf>: fails listing the offending alignments.
+load_aligned() {
+  local aligns bad=0 a
+  aligns=$(readelf -lW "$1" | awk '$1 == "LOAD" {print $NF}')
+  [[ -n "$aligns" ]] || { echo "$1: no LOAD segment"; return 1; }
+  for a in $aligns; do
+    if (($(printf '%d' "$a") < 16384)); then echo "$1: LOAD aligned to $a"; bad=1; fi
+  done
+  return $bad
+}
+elves=()
+while IFS= read -r -d '' f; do
+  [[ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' \n')" == 7f454c46 ]] && elves+=("$f")
+done < <(find "$bundle" -type f \( -name '*.so' -o -name '*.so.*' \) -print0)
+check "the bundle ships ELF libraries to check (${#elves[@]})" test ${#elves[@]} -gt 0
+for elf in "${elves[@]}"; do
+  check "16 KiB-aligned LOAD segments: ${elf#"$bundle"/}" load_aligned "$elf"
+done
+mkdir -p "$root/target/dist-check"
+check "the alignment check rejects a library linked with 4 KiB pages" bash -c \
+  "printf 'int f(void) { return 1; }\n' >'$root/target/dist-check/small.c' &&
+   cc -shared -fPIC -Wl,-z,max-page-size=4096 '$root/target/dist-check/small.c' -o '$root/target/dist-check/small4k.so' &&
+   $(declare -f load_aligned); ! load_aligned '$root/target/dist-check/small4k.so'"
+
 unity="$bundle/bindings/unity/com.xo.tracker"
 check "Unity: package.json carries the bundle's version" \
   grep -q "\"version\": \"$(basename "$bundle" | sed 's/^xo-tracker-//')\"" "$unity/package.json"
@@ -55,6 +81,11 @@ check "Unreal: the plugin descriptor is present" test -f "$unreal/XoTracker.uplu
 check "Unreal: the Linux library is where XoTrackerLibrary.Build.cs looks" bash -c \
   'grep -q "x86_64-unknown-linux-gnu" "$0/XoTrackerLibrary.Build.cs" && test -f "$0/Linux/x86_64-unknown-linux-gnu/libxo_tracker.so"' "$third"
 check "Unreal: headers staged for the module" test -f "$third/include/xo_tracker.h" -a -f "$third/include/xo_tracker.hpp"
+check "Unreal: no armeabi-v7a library (UE5 cannot link it)" test ! -e "$third/Android/armeabi-v7a"
+if [[ -e "$third/IOS/libxo_tracker.a" || -e "$bundle/lib/aarch64-apple-ios" ]]; then
+  check "iOS: the simulator library ships beside the device one (Unreal IOS/Simulator/, lib/ XCFramework)" \
+    test -f "$third/IOS/Simulator/libxo_tracker.a" -a -d "$bundle/lib/aarch64-apple-ios/XoTracker.xcframework"
+fi
 
 check "checksums verify" bash -c 'cd "$0" && sha256sum --quiet -c SHA256SUMS' "$bundle"
 check "the archive holds the bundle" bash -c 'tar -tzf "$0.tar.gz" | grep -q "^$(basename "$0")/include/xo_tracker.h$"' "$bundle"

@@ -6,7 +6,8 @@
 #   scripts/dist.sh --prebuilt DIR     # plus what the release workflow built elsewhere:
 #        DIR/linux-x86_64/  libxo_tracker.so, libxo_tracker.a  (glibc 2.17 build; replaces the local one)
 #        DIR/macos-universal/libxo_tracker.dylib   DIR/windows-x86_64/xo_tracker.dll, .dll.lib, .lib
-#        DIR/android/<abi>/libxo_tracker.so        DIR/ios/libxo_tracker.a, XoTracker.xcframework
+#        DIR/linux-arm64/libxo_tracker.so          DIR/android/<abi>/libxo_tracker.so (arm64-v8a, armeabi-v7a, x86_64)
+#        DIR/ios/libxo_tracker.a, libxo_tracker_sim.a (simulator: arm64 + x86_64), XoTracker.xcframework
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -41,7 +42,13 @@ if [[ -n "$prebuilt" ]]; then
   put x86_64-apple-darwin "$prebuilt/macos-universal/libxo_tracker.dylib" # universal (arm64 + x86_64)
   put aarch64-linux-android "$prebuilt/android/arm64-v8a/libxo_tracker.so"
   put armv7-linux-androideabi "$prebuilt/android/armeabi-v7a/libxo_tracker.so"
+  put x86_64-linux-android "$prebuilt/android/x86_64/libxo_tracker.so"
+  put aarch64-unknown-linux-gnu "$prebuilt/linux-arm64/libxo_tracker.so"
   put aarch64-apple-ios "$prebuilt/ios/libxo_tracker.a"
+  if [[ -e "$prebuilt/ios/libxo_tracker_sim.a" ]]; then # simulator slices, named like the others
+    mkdir -p "$tree/aarch64-apple-ios-sim/release"
+    cp "$prebuilt/ios/libxo_tracker_sim.a" "$tree/aarch64-apple-ios-sim/release/libxo_tracker.a"
+  fi
   put aarch64-apple-ios "$prebuilt/ios/XoTracker.xcframework"
 fi
 for dir in "$tree"/*/release; do

@@ -37,3 +37,20 @@ fn header_declares_every_exported_function() {
     }
     assert!(header.contains("#ifndef XO_TRACKER_H") && header.contains("extern \"C\""));
 }
+
+#[test]
+fn header_guards_every_stdc_version_test() {
+    let header = include_str!("../include/xo_tracker.h");
+    let uses = header.matches("__STDC_VERSION__ >=").count();
+    let guarded = header
+        .matches("defined(__STDC_VERSION__) && __STDC_VERSION__ >=")
+        .count();
+    assert!(
+        uses > 0,
+        "the typed-enum conditions are gone: update this test"
+    );
+    assert_eq!(
+        uses, guarded,
+        "an unguarded __STDC_VERSION__ breaks -Wundef (MSVC C4668)"
+    );
+}

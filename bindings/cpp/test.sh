@@ -7,7 +7,7 @@
 # workspace first (scripts/test.sh does). Everything is built into <repo>/target/cpp/.
 #
 # 1. the header alone, with strict warnings (-Wconversion, -Wshadow, -Wpedantic...), with and
-#    without exceptions;
+#    without exceptions; and the C header alone under -Wundef -Werror in C11, gnu89 and C++17;
 # 2. the suite (tests/test_wrapper.cpp) against the library and the simulator, three builds:
 #    plain, -fno-exceptions -fno-rtti (as Unreal builds), and -fsanitize=address,undefined;
 # 3. the Unreal plugin: every source compiled with g++ -fsyntax-only against stand-in engine
@@ -53,6 +53,16 @@ check "xo_tracker.hpp compiles standalone (exceptions on)" \
   "${cxx[@]}" "${strict[@]}" -fsyntax-only "$out/header_only.cpp"
 check "xo_tracker.hpp compiles standalone (-fno-exceptions -fno-rtti)" \
   "${cxx[@]}" "${strict[@]}" -fno-exceptions -fno-rtti -fsyntax-only "$out/header_only.cpp"
+# The C header under -Wundef -Werror (MSVC's C4668, an error in Unreal builds): in C11, in a C
+# without __STDC_VERSION__ (gnu89, like MSVC's default C mode), and in C++.
+printf '#include "xo_tracker.h"\n#include "xo_tracker.h"\nint main(void) { return XO_RESULT_OK; }\n' >"$out/c_header.c"
+cp "$out/c_header.c" "$out/c_header.cpp"
+for std in c11 gnu89; do
+  check "xo_tracker.h is clean under -Wundef -Werror (C, -std=$std)" \
+    gcc -std=$std -Wall -Wextra -Wundef -Werror -I"$root/include" -fsyntax-only "$out/c_header.c"
+done
+check "xo_tracker.h is clean under -Wundef -Werror (C++17)" \
+  g++ -std=c++17 -Wall -Wextra -Wundef -Werror -I"$root/include" -fsyntax-only "$out/c_header.cpp"
 
 step "build the suite (plain, no exceptions, sanitized)"
 src="$here/tests/test_wrapper.cpp"

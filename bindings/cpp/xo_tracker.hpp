@@ -7,7 +7,7 @@
 //   if (!session) log(session.error().message());
 //   auto tracker = session->track_order(order_id, token, [](const xo::EventView& e) {
 //       if (e.kind() == xo::EventKind::Final && e.outcome() == xo::Outcome::Done)
-//           grant_items(e.contents_json());
+//           for (xo::ItemView item : e.contents()) grant(item.sku(), item.quantity());
 //   });
 //   session->dispatch();                                 // every frame, on the main thread
 //   // tracker's destructor (or tracker.cancel()) stops it: no callback runs after that.
@@ -31,6 +31,7 @@
 #define XO_TRACKER_HPP
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +43,7 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "xo_tracker.h"
 
@@ -305,6 +307,117 @@ inline Error embedded_nul(const char* what) {
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
+// Order contents, owned: safe to keep and to move to another thread.
+
+// A price: decimal amounts as text, exactly as Xsolla sent them ("" when absent).
+struct Price {
+    std::string amount;
+    std::string amount_without_discount;
+    std::string currency;  // ISO code, or the virtual currency's sku
+};
+
+// One purchased item.
+struct Item {
+    std::string sku;
+    int64_t quantity = 0;
+    bool is_free = false;
+    std::optional<Price> price;
+    std::optional<Price> virtual_price;
+};
+
+// The contents of a done order.
+struct Contents {
+    bool is_free = false;
+    std::optional<Price> price;
+    std::optional<Price> virtual_price;
+    std::vector<Item> items;
+};
+
+namespace detail {
+inline std::string_view view(const char* text) noexcept { return text ? std::string_view(text) : std::string_view(); }
+}  // namespace detail
+
+// Views of the library's typed contents, valid only during the callback (like EventView). They
+// allocate nothing; to_owned() copies.
+
+// A price that may be absent (operator bool); an absent price reads as "".
+class PriceView {
+public:
+    explicit PriceView(const xo_price* price) noexcept : p_(price) {}
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+    std::string_view amount() const noexcept { return p_ ? detail::view(p_->amount) : std::string_view(); }
+    std::string_view amount_without_discount() const noexcept {
+        return p_ ? detail::view(p_->amount_without_discount) : std::string_view();
+    }
+    std::string_view currency() const noexcept { return p_ ? detail::view(p_->currency) : std::string_view(); }
+    std::optional<Price> to_owned() const {
+        if (!p_) return std::nullopt;
+        return Price{std::string(amount()), std::string(amount_without_discount()), std::string(currency())};
+    }
+
+private:
+    const xo_price* p_;
+};
+
+class ItemView {
+public:
+    explicit ItemView(const xo_item& item) noexcept : i_(&item) {}
+    std::string_view sku() const noexcept { return detail::view(i_->sku); }
+    int64_t quantity() const noexcept { return i_->quantity; }
+    bool is_free() const noexcept { return i_->is_free != 0; }
+    PriceView price() const noexcept { return PriceView(i_->price); }
+    PriceView virtual_price() const noexcept { return PriceView(i_->virtual_price); }
+    Item to_owned() const {
+        return Item{std::string(sku()), quantity(), is_free(), price().to_owned(), virtual_price().to_owned()};
+    }
+
+private:
+    const xo_item* i_;
+};
+
+// The contents of a done order (operator bool: present). Iterate it for the items.
+class ContentsView {
+public:
+    class iterator {
+    public:
+        explicit iterator(const xo_item* at) noexcept : at_(at) {}
+        ItemView operator*() const noexcept { return ItemView(*at_); }
+        iterator& operator++() noexcept {
+            ++at_;
+            return *this;
+        }
+        bool operator==(const iterator& other) const noexcept { return at_ == other.at_; }
+        bool operator!=(const iterator& other) const noexcept { return at_ != other.at_; }
+
+    private:
+        const xo_item* at_;
+    };
+
+    ContentsView() noexcept = default;
+    explicit ContentsView(const xo_contents* contents) noexcept : c_(contents) {}
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+    bool is_free() const noexcept { return c_ != nullptr && c_->is_free != 0; }
+    PriceView price() const noexcept { return PriceView(c_ ? c_->price : nullptr); }
+    PriceView virtual_price() const noexcept { return PriceView(c_ ? c_->virtual_price : nullptr); }
+    size_t size() const noexcept { return c_ != nullptr && c_->items != nullptr ? c_->item_count : 0; }
+    bool empty() const noexcept { return size() == 0; }
+    // The item at `index`, which must be below size().
+    ItemView operator[](size_t index) const noexcept { return ItemView(c_->items[index]); }
+    iterator begin() const noexcept { return iterator(size() ? c_->items : nullptr); }
+    iterator end() const noexcept { return iterator(size() ? c_->items + size() : nullptr); }
+    std::optional<Contents> to_owned() const {
+        if (!c_) return std::nullopt;
+        Contents out{is_free(), price().to_owned(), virtual_price().to_owned(), {}};
+        out.items.reserve(size());
+        for (ItemView item : *this) out.items.push_back(item.to_owned());
+        return out;
+    }
+
+private:
+    const xo_contents* c_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Events.
 
 // An owned copy of an event, safe to keep and to move to another thread.
@@ -320,6 +433,7 @@ struct Event {
     std::string status_raw;
     std::string message;
     std::optional<std::string> contents_json;
+    std::optional<Contents> contents;  // the same contents, typed
 
     // The last event of its tracker or check.
     bool is_last() const noexcept { return kind == EventKind::Final || kind == EventKind::CheckResult; }
@@ -338,11 +452,17 @@ public:
     TransportState transport_state() const noexcept { return static_cast<TransportState>(e_->transport_state); }
     ResultCode error_code() const noexcept { return static_cast<ResultCode>(e_->error_code); }
     int32_t http_status() const noexcept { return e_->http_status; }
-    std::string_view status_raw() const noexcept { return view(e_->status_raw); }
-    std::string_view message() const noexcept { return view(e_->message); }
+    std::string_view status_raw() const noexcept { return detail::view(e_->status_raw); }
+    std::string_view message() const noexcept { return detail::view(e_->message); }
     bool has_contents() const noexcept { return e_->contents_json != nullptr; }
     // The order contents as JSON on done (final or check); empty otherwise.
-    std::string_view contents_json() const noexcept { return view(e_->contents_json); }
+    std::string_view contents_json() const noexcept { return detail::view(e_->contents_json); }
+    // The same contents, typed (empty, operator bool false, when there are none, or when the
+    // loaded library predates xo_event.contents).
+    ContentsView contents() const noexcept {
+        if (e_->struct_size < offsetof(xo_event, contents) + sizeof e_->contents) return ContentsView();
+        return ContentsView(e_->contents);
+    }
     bool is_last() const noexcept { return kind() == EventKind::Final || kind() == EventKind::CheckResult; }
     // The C event, for fields added after this header was written.
     const xo_event& raw() const noexcept { return *e_; }
@@ -360,11 +480,11 @@ public:
         out.status_raw = std::string(status_raw());
         out.message = std::string(message());
         if (has_contents()) out.contents_json = std::string(contents_json());
+        out.contents = contents().to_owned();
         return out;
     }
 
 private:
-    static std::string_view view(const char* text) noexcept { return text ? std::string_view(text) : std::string_view(); }
     const xo_event* e_;
 };
 
@@ -628,8 +748,9 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
-// Process-wide state: app lifecycle and network (independent of the Session; the library keeps
-// the app state across sessions).
+// Process-wide state: app lifecycle and network. Callable with or without a Session; ending a
+// Session (xo_shutdown) resets the app state to active, so set it again after starting a new one
+// if the app is in the background.
 
 // Mobile lifecycle: false when the app goes to the background (sockets close, polling stops,
 // deadlines freeze, trackers are kept), true when it comes back (every tracked order is checked at

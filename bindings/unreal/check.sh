@@ -5,7 +5,13 @@
 #   - every source file compiled with g++ -fsyntax-only against stand-in engine declarations
 #     (standin/), the real xo_tracker.h and xo_tracker.hpp, for C++17 and C++20 (UE 5.3+), with
 #     -fno-exceptions -fno-rtti as Unreal builds, and the module for each platform's #if branch;
-#   - package.sh: the plugin folder it produces holds the headers and the host library.
+#   - the same sources with WITH_XO_TRACKER=0 (no native library), and that mode linked and run:
+#     XoTrackerUnavailable.cpp defines every function of the header, failing with "not available";
+#   - xo_tracker.h included only between THIRD_PARTY_INCLUDES_START/END, and -Wundef clean;
+#   - package.sh: the plugin folder it produces holds the headers and the host library;
+#   - XoTrackerLibrary.Build.cs itself, run under Mono against a stand-in UnrealBuildTool
+#     (tools/BuildCsProbe.cs): which libraries it links and stages for each platform, over the
+#     packaged plugin and over complete and partial library layouts.
 # Usage: check.sh [work dir] (default <repo>/target/unreal-check). Prints "N passed, N failed".
 # Environment: LIB_DIR (folder with libxo_tracker.so, for the package check; default target/debug).
 set -uo pipefail
@@ -102,13 +108,41 @@ done
 
 # ---- syntax checks ----
 api='-DXOTRACKER_API=__attribute__((visibility("default")))'
-flags=(-fsyntax-only -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor -fno-exceptions -fno-rtti
+base_flags=(-Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor -Wundef -fno-exceptions -fno-rtti
        "$api" -I"$here/standin" -I"$gen" -I"$module/Public" -I"$root/include" -I"$root/bindings/cpp")
+flags=(-fsyntax-only "${base_flags[@]}" -DWITH_XO_TRACKER=1)
 for std in c++17 c++20; do
   for f in "$module"/Private/*.cpp; do
     expect "$(basename "$f") ($std, Linux)" g++ -std=$std "${flags[@]}" -DSTANDIN_PLATFORM_LINUX=1 "$f"
   done
 done
+for f in "$module"/Private/*.cpp; do
+  expect "$(basename "$f") (c++17, WITH_XO_TRACKER=0)" \
+    g++ -std=c++17 -fsyntax-only "${base_flags[@]}" -DWITH_XO_TRACKER=0 -DSTANDIN_PLATFORM_IOS=1 "$f"
+done
+unwrapped=$(grep -n -B1 -E '^#include "xo_tracker\.(h|hpp)"' "$module"/Public/*.h "$module"/Private/*.cpp |
+  grep -E '\.(h|cpp)-[0-9]+-' | grep -v THIRD_PARTY_INCLUDES_START || true)
+expect "xo_tracker.h(pp) is included only inside THIRD_PARTY_INCLUDES_START/END" test -z "$unwrapped"
+declared=$(grep -oE '\bxo_[a-z_]+\(' "$root/include/xo_tracker.h" | tr -d '(' | sort -u)
+stubbed=$(grep -oE '\bxo_[a-z_]+\(' "$module/Private/XoTrackerUnavailable.cpp" | tr -d '(' | sort -u)
+expect "XoTrackerUnavailable.cpp defines every function of xo_tracker.h" test "$declared" == "$stubbed"
+# WITH_XO_TRACKER=0 links without the library, and the wrapper reports "not available".
+cat >"$work/unavailable_main.cpp" <<'CPP'
+#include "xo_tracker.hpp"
+#include <cstdio>
+int main() {
+    xo::Config config;
+    config.project_id = 1;
+    auto session = xo::Session::start(config);
+    const bool refused = !session && session.error().code() == xo::ResultCode::NotConfigured &&
+                         session.error().message().find("not available") != std::string::npos;
+    std::printf("%s\n", refused ? "refused" : "accepted");
+    return refused ? 0 : 1;
+}
+CPP
+expect "WITH_XO_TRACKER=0 links without the native library and fails with \"not available\"" bash -c \
+  "g++ -std=c++17 ${base_flags[*]@Q} -DWITH_XO_TRACKER=0 -DSTANDIN_PLATFORM_LINUX=1 -pthread \
+     '$module/Private/XoTrackerUnavailable.cpp' '$work/unavailable_main.cpp' -o '$work/unavailable' && '$work/unavailable'"
 for h in "$module"/Public/*.h; do
   printf '#include "%s"\n' "$(basename "$h")" >"$work/standalone.cpp"
   expect "$(basename "$h") compiles on its own" \
@@ -127,6 +161,12 @@ sed 's|bool FXoTrackerModule::Tick(float /\*DeltaTime\*/)|bool FXoTrackerModule:
 expect "the stand-ins reject a ticker with the wrong signature" bash -c \
   "! g++ -std=c++17 ${flags[*]@Q} -DSTANDIN_PLATFORM_LINUX=1 '$work/XoTrackerModule_drift.cpp'"
 
+icon="$plugin/Resources/Icon128.png"
+expect "Resources/Icon128.png is a 128x128 PNG" bash -c \
+  "test \"\$(od -An -tx1 -N24 '$icon' | tr -d ' \n')\" = 89504e470d0a1a0a0000000d494844520000008000000080"
+expect "the descriptor names its docs (DocsURL key) and the plugin ships Resources/" bash -c \
+  "grep -q '\"DocsURL\"' '$descriptor' && grep -q '^/Resources/' '$plugin/Config/FilterPlugin.ini'"
+
 # ---- package.sh ----
 lib_dir="${LIB_DIR:-$root/target/debug}"
 if [[ -e "$lib_dir/libxo_tracker.so" ]]; then
@@ -141,6 +181,74 @@ if [[ -e "$lib_dir/libxo_tracker.so" ]]; then
      cmp -s '$staged/include/xo_tracker.h' '$root/include/xo_tracker.h'"
 else
   fail "package.sh: no $lib_dir/libxo_tracker.so to stage"
+fi
+
+# ---- XoTrackerLibrary.Build.cs, run (Mono) over library layouts ----
+build_cs="$plugin/Source/ThirdParty/XoTrackerLibrary/XoTrackerLibrary.Build.cs"
+if [[ "$(uname -s)" == Linux ]] && ! { command -v mcs && command -v mono; } >/dev/null; then
+  echo "==> installing mono (mono-mcs mono-runtime) for the Build.cs check"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mono-mcs mono-runtime >/dev/null
+fi
+if command -v mcs >/dev/null && command -v mono >/dev/null; then
+  expect "XoTrackerLibrary.Build.cs compiles against the stand-in UnrealBuildTool" \
+    mcs -nologo -warnaserror+ -langversion:7 -out:"$work/BuildCsProbe.exe" "$here/tools/BuildCsProbe.cs" "$build_cs"
+  # run_probe <name> <module dir>: what Build.cs decides for every platform, into probe-<name>.txt
+  # (one line per platform) and its log lines into probe-<name>.log.
+  run_probe() {
+    mono "$work/BuildCsProbe.exe" "$2" "$(dirname "$(dirname "$(dirname "$2")")")" \
+      >"$work/probe-$1.txt" 2>"$work/probe-$1.log"
+  }
+  line() { grep "^$2 " "$work/probe-$1.txt"; }                       # line <name> <platform>
+  links() { line "$1" "$2" | sed -n 's/.* link=\([^ ]*\) .*/\1/p'; }  # links <name> <platform>
+  on() { line "$1" "$2" | grep -q "WITH_XO_TRACKER=1"; }                # on <name> <platform>
+  packaged="$work/package/XoTracker/Source/ThirdParty/XoTrackerLibrary"
+  if [[ -d "$packaged" ]] && run_probe packaged "$packaged"; then
+    expect "Build.cs on the packaged plugin: Linux links and stages the library" bash -c \
+      "$(declare -f line links on); work='$work';
+       on packaged Linux && test \"\$(links packaged Linux)\" = Linux/x86_64-unknown-linux-gnu/libxo_tracker.so &&
+       line packaged Linux | grep -qF 'runtime=\$(PluginDir)/Binaries/ThirdParty/XoTracker/Linux/x86_64-unknown-linux-gnu/libxo_tracker.so <- Linux/x86_64-unknown-linux-gnu/libxo_tracker.so'"
+    for p in Win64 Mac LinuxArm64 Android IOS IOS@iossimulator TVOS; do
+      expect "Build.cs on the packaged plugin: $p has no library: WITH_XO_TRACKER=0, nothing linked, logged" bash -c \
+        "$(declare -f line links on); work='$work';
+         ! on packaged $p && test -z \"\$(links packaged $p)\" && grep -q 'order tracking DISABLED for ${p%@*}' '$work/probe-packaged.log'"
+    done
+  else
+    fail "Build.cs: no packaged plugin to probe, or the probe failed"
+  fi
+  # Every library the release builds, plus an armeabi-v7a one (which UE5 cannot use).
+  full="$work/layout/Plugin/Source/ThirdParty/XoTrackerLibrary"
+  rm -rf "$work/layout" && mkdir -p "$full/include"
+  cp "$build_cs" "$full/" && touch "$full/include/xo_tracker.h" "$full/include/xo_tracker.hpp"
+  for f in Win64/xo_tracker.dll Win64/xo_tracker.dll.lib Mac/libxo_tracker.dylib IOS/libxo_tracker.a IOS/Simulator/libxo_tracker.a \
+           Linux/x86_64-unknown-linux-gnu/libxo_tracker.so Linux/aarch64-unknown-linux-gnueabi/libxo_tracker.so \
+           Android/arm64-v8a/libxo_tracker.so Android/x86_64/libxo_tracker.so Android/armeabi-v7a/libxo_tracker.so; do
+    mkdir -p "$(dirname "$full/$f")" && touch "$full/$f"
+  done
+  run_probe full "$full"
+  while read -r p want; do
+    expect "Build.cs with every library: $p links exactly ${want:-nothing (delay-loaded)}" bash -c \
+      "$(declare -f line links on); work='$work'; on full $p && test \"\$(links full $p)\" = '$want'"
+  done <<'LAYOUT'
+Win64 Win64/xo_tracker.dll.lib
+Mac
+Linux Linux/x86_64-unknown-linux-gnu/libxo_tracker.so
+LinuxArm64 Linux/aarch64-unknown-linux-gnueabi/libxo_tracker.so
+Android Android/arm64-v8a/libxo_tracker.so,Android/x86_64/libxo_tracker.so
+IOS IOS/libxo_tracker.a
+IOS@iossimulator IOS/Simulator/libxo_tracker.a
+LAYOUT
+  expect "Build.cs with every library: Win64 delay-loads the DLL, Mac the dylib; nothing logged" bash -c \
+    "$(declare -f line links on); work='$work';
+     line full Win64 | grep -q 'delayload=xo_tracker.dll$' && line full Mac | grep -q 'delayload=Mac/libxo_tracker.dylib$' &&
+     ! grep -v TVOS '$work/probe-full.log' | grep -q ."
+  rm "$full/Android/x86_64/libxo_tracker.so" "$full/Win64/xo_tracker.dll.lib"
+  run_probe partial "$full"
+  expect "Build.cs with arm64-v8a only: Android links it alone and stays enabled" bash -c \
+    "$(declare -f line links on); work='$work'; on partial Android && test \"\$(links partial Android)\" = Android/arm64-v8a/libxo_tracker.so"
+  expect "Build.cs without the Windows import library: Win64 disabled, nothing linked" bash -c \
+    "$(declare -f line links on); work='$work'; ! on partial Win64 && test -z \"\$(links partial Win64)\""
+else
+  echo "skipped: the Build.cs run needs Mono (mcs, mono), installed with apt on Linux only"
 fi
 
 echo "$passed passed, $failed failed"

@@ -10,12 +10,13 @@
 #   cargo build --release --target x86_64-apple-darwin
 #   cargo build --release --target x86_64-unknown-linux-gnu      # Linux
 #   cargo build --release --target aarch64-unknown-linux-gnu     # LinuxArm64
-#   cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 build --release   # Android
+#   cargo ndk -t arm64-v8a -t x86_64 build --release   # Android (UE5 builds no armeabi-v7a)
 #   cargo build --release --target aarch64-apple-ios             # iOS (libxo_tracker.a)
 #
 # Environment: XO_TARGET_DIR (default <repo>/target), XO_PROFILE (default release),
 # XO_LINUX_X64_LIB_DIR (a folder holding a host libxo_tracker.so to use for Linux x86_64, e.g.
-# target/release after a plain `cargo build --release`).
+# target/release after a plain `cargo build --release`), XO_REPOSITORY_URL (written into the
+# descriptor's DocsURL, CreatedByURL and SupportURL; the release workflow passes the repository's).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -30,6 +31,13 @@ lib="$out/XoTracker/Source/ThirdParty/XoTrackerLibrary"
 mkdir -p "$lib/include"
 cp "$root/include/xo_tracker.h" "$root/bindings/cpp/xo_tracker.hpp" "$lib/include/"
 cp "$root/bindings/unreal/README.md" "$out/XoTracker/README.md"
+if [[ -n "${XO_REPOSITORY_URL:-}" ]]; then
+  url="${XO_REPOSITORY_URL%/}"
+  sed -i.bak -e "s|\"DocsURL\": \"[^\"]*\"|\"DocsURL\": \"$url/tree/main/bindings/unreal#readme\"|" \
+    -e "s|\"CreatedByURL\": \"[^\"]*\"|\"CreatedByURL\": \"$url\"|" \
+    -e "s|\"SupportURL\": \"[^\"]*\"|\"SupportURL\": \"$url/issues\"|" "$out/XoTracker/XoTracker.uplugin"
+  rm -f "$out/XoTracker/XoTracker.uplugin.bak"
+fi
 
 staged=()
 missing=()
@@ -67,10 +75,11 @@ stage Linux "$linux_x64" Linux/x86_64-unknown-linux-gnu/libxo_tracker.so
 stage LinuxArm64 "$(built aarch64-unknown-linux-gnu libxo_tracker.so)" Linux/aarch64-unknown-linux-gnueabi/libxo_tracker.so
 
 stage Android-arm64-v8a "$(built aarch64-linux-android libxo_tracker.so)" Android/arm64-v8a/libxo_tracker.so
-stage Android-armeabi-v7a "$(built armv7-linux-androideabi libxo_tracker.so)" Android/armeabi-v7a/libxo_tracker.so
 stage Android-x86_64 "$(built x86_64-linux-android libxo_tracker.so)" Android/x86_64/libxo_tracker.so
 
 stage IOS "$(built aarch64-apple-ios libxo_tracker.a)" IOS/libxo_tracker.a
+# Simulator slices (aarch64-apple-ios-sim, lipo'd with x86_64-apple-ios by the release workflow).
+stage IOS-simulator "$(built aarch64-apple-ios-sim libxo_tracker.a)" IOS/Simulator/libxo_tracker.a
 
 echo "plugin: $out/XoTracker"
 echo "staged: ${staged[*]:-none}"

@@ -3,6 +3,7 @@
 //! Each function catches panics, checks its arguments, records a message for `xo_last_error` on
 //! failure, and converts between C and the plain-Rust core ([`crate::runtime`], [`crate::Engine`]).
 
+mod contents;
 mod guard;
 pub mod types;
 
@@ -10,6 +11,7 @@ use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 use std::time::Duration;
 
+use contents::ContentsStorage;
 use guard::{boundary, fail, fail_with, read_str};
 pub use types::*;
 
@@ -324,11 +326,13 @@ fn with_engine(
     }
 }
 
-/// Converts an event to C and calls the host, keeping the strings alive for the call.
+/// Converts an event to C and calls the host, keeping the strings and typed contents alive for
+/// the call (direct delivery, or inside `xo_dispatch` when queued) and freeing them after it.
 fn call_host(callback: EventFn, userdata: UserData, event: &Event) {
     let status_raw = c_string(event.status.as_ref().map_or("", Status::as_str));
     let message = c_string(event.error.as_ref().map_or("", |e| e.message.as_str()));
     let contents = event.contents.as_deref().map(c_string);
+    let typed = ContentsStorage::from_json(event.contents.as_deref());
     let c_event = xo_event {
         struct_size: std::mem::size_of::<xo_event>() as u32,
         kind: match event.kind {
@@ -357,6 +361,7 @@ fn call_host(callback: EventFn, userdata: UserData, event: &Event) {
         status_raw: status_raw.as_ptr(),
         message: message.as_ptr(),
         contents_json: contents.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+        contents: typed.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
     };
     // SAFETY: the host promised `callback`/`userdata` stay valid until the final event or cancel;
     // the dispatcher never calls after either.
@@ -502,5 +507,10 @@ mod tests {
     fn header_constants_match_the_core() {
         assert_eq!(super::XO_MAX_TOKEN_BYTES, crate::secret::MAX_TOKEN_BYTES);
         assert_eq!(super::XO_ABI_VERSION, 1);
+        assert_eq!(super::XO_MAX_ITEMS as usize, crate::contents::MAX_ITEMS);
+        assert_eq!(
+            super::XO_MAX_TEXT_BYTES as usize,
+            crate::contents::MAX_TEXT_BYTES
+        );
     }
 }

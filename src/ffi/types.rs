@@ -10,6 +10,13 @@ pub const XO_ABI_VERSION: u32 = 1;
 /// The longest token accepted, in bytes (without the terminating NUL).
 pub const XO_MAX_TOKEN_BYTES: usize = 16384;
 
+/// At most this many items are given in `xo_contents.items`; further ones are dropped.
+pub const XO_MAX_ITEMS: u32 = 1000;
+
+/// The longest text in `xo_contents` (sku, amount, currency), in bytes; longer text is cut at a
+/// UTF-8 character boundary.
+pub const XO_MAX_TEXT_BYTES: u32 = 256;
+
 /// Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 /// return one of these negative codes instead of a handle on failure.
 #[repr(i32)]
@@ -233,6 +240,54 @@ pub struct xo_event {
     /// On done (final or check): the order contents as JSON (`price`, `virtual_price`, `is_free`,
     /// `items`, normalised). NULL otherwise.
     pub contents_json: *const c_char,
+    /// The same contents, typed; set exactly when `contents_json` is, NULL otherwise. Valid only
+    /// during the callback. Check `struct_size` before reading it (libraries older than this field).
+    pub contents: *const xo_contents,
+}
+
+/// A price as normalised from the order: decimal amounts as strings. Fields are never NULL
+/// ("" if absent).
+#[repr(C)]
+pub struct xo_price {
+    /// The amount paid, e.g. "30".
+    pub amount: *const c_char,
+    /// The amount before discounts, e.g. "30".
+    pub amount_without_discount: *const c_char,
+    /// An ISO currency code such as "USD", or the virtual currency's sku.
+    pub currency: *const c_char,
+}
+
+/// One purchased item.
+#[repr(C)]
+pub struct xo_item {
+    /// The item's sku ("" if absent). Never NULL.
+    pub sku: *const c_char,
+    /// How many were bought (0 if absent or not an integer).
+    pub quantity: i64,
+    /// 1 if the item was free, else 0.
+    pub is_free: i32,
+    /// The real-money price; NULL when the item has none.
+    pub price: *const xo_price,
+    /// The virtual-currency price; NULL when the item has none.
+    pub virtual_price: *const xo_price,
+}
+
+/// The order contents; valid only during the callback, like the event. At most `XO_MAX_ITEMS`
+/// items and texts of at most `XO_MAX_TEXT_BYTES` bytes.
+#[repr(C)]
+pub struct xo_contents {
+    /// `sizeof(xo_contents)` as the library built it; fields may be added at the end.
+    pub struct_size: u32,
+    /// 1 if the order was free, else 0.
+    pub is_free: i32,
+    /// The real-money price; NULL when absent or null.
+    pub price: *const xo_price,
+    /// The virtual-currency price; NULL when absent or null.
+    pub virtual_price: *const xo_price,
+    /// `item_count` entries; NULL when `item_count` is 0.
+    pub items: *const xo_item,
+    /// How many entries `items` has.
+    pub item_count: u32,
 }
 
 /// Receives events. `userdata` is the pointer given to `xo_track_order`/`xo_check_order`.

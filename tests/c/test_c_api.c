@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,8 @@ typedef struct recorder {
     xo_transport_state transports[MAX_EVENTS];
     xo_outcome outcome;
     int had_contents;
+    int typed_ok;          /* the last final event's typed contents matched its JSON */
+    int typed_items;       /* and had this many items */
     int message_leaks_token;
     pthread_t thread;
     int cancel_inside;     /* call xo_cancel on the first event */
@@ -52,6 +56,61 @@ static void recorder_init(recorder *r) {
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->changed, NULL);
+}
+
+/* ---- typed contents ---- */
+
+typedef struct text_buf {
+    char data[8192];
+    size_t len;
+} text_buf;
+
+static void put(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text_buf *b, const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    if (b->len < sizeof b->data) b->len += (size_t)vsnprintf(b->data + b->len, sizeof b->data - b->len, fmt, args);
+    va_end(args);
+}
+
+static void put_price(text_buf *b, const char *key, const xo_price *p) {
+    if (!p) {
+        put(b, "\"%s\":null", key);
+        return;
+    }
+    put(b, "\"%s\":{\"amount\":\"%s\",\"amount_without_discount\":\"%s\",\"currency\":\"%s\"}", key, p->amount,
+        p->amount_without_discount, p->currency);
+}
+
+/* Rebuilds the compact JSON (keys sorted, as the library writes them) from the typed contents and
+ * compares it with `contents_json`: 1 if they agree (both absent counts). Valid for contents that
+ * need no escaping and carry only the known keys, like the simulator's. */
+static int typed_matches_json(const xo_event *e) {
+    if (e->struct_size < offsetof(xo_event, contents) + sizeof e->contents) return 0;
+    if (!e->contents_json) return e->contents == NULL;
+    const xo_contents *c = e->contents;
+    if (!c || c->struct_size != sizeof(xo_contents)) return 0;
+    if ((c->item_count == 0) != (c->items == NULL) || c->item_count > XO_MAX_ITEMS) return 0;
+    text_buf b = {.len = 0};
+    put(&b, "{\"is_free\":%s,\"items\":[", c->is_free ? "true" : "false");
+    for (uint32_t i = 0; i < c->item_count; i++) {
+        const xo_item *it = &c->items[i];
+        put(&b, "%s{\"is_free\":%s,", i ? "," : "", it->is_free ? "true" : "false");
+        put_price(&b, "price", it->price);
+        put(&b, ",\"quantity\":%lld,\"sku\":\"%s\",", (long long)it->quantity, it->sku);
+        put_price(&b, "virtual_price", it->virtual_price);
+        put(&b, "}");
+    }
+    put(&b, "],");
+    put_price(&b, "price", c->price);
+    put(&b, ",");
+    put_price(&b, "virtual_price", c->virtual_price);
+    put(&b, "}");
+    if (b.len >= sizeof b.data || strcmp(b.data, e->contents_json) != 0) {
+        fprintf(stderr, "typed contents %s\n    differ from %s\n", b.data, e->contents_json);
+        return 0;
+    }
+    return 1;
 }
 
 static void on_event(void *userdata, const xo_event *e) {
@@ -69,6 +128,10 @@ static void on_event(void *userdata, const xo_event *e) {
         r->finals++;
         r->outcome = e->outcome;
         r->had_contents = e->contents_json != NULL && strstr(e->contents_json, "\"items\"") != NULL;
+        r->typed_ok = typed_matches_json(e);
+        r->typed_items = e->contents ? (int)e->contents->item_count : -1;
+    } else if (e->contents != NULL) {
+        r->typed_ok = 0; /* only final and check events carry contents */
     }
     pthread_mutex_unlock(&r->lock);
     if (r->cancel_inside && r->count == 1) {
@@ -232,6 +295,8 @@ static void test_success_over_socket(void) {
     CHECK(r.finals == 1);
     CHECK(r.outcome == XO_OUTCOME_DONE);
     CHECK(r.had_contents);
+    CHECK(r.typed_ok);
+    CHECK(r.typed_items == 1);
     CHECK(index_of_status(&r, XO_STATUS_NEW) >= 0);
     CHECK(index_of_status(&r, XO_STATUS_NEW) < index_of_status(&r, XO_STATUS_DONE));
     CHECK(has_transport(&r, XO_TRANSPORT_STATE_SOCKET_CONNECTED));
@@ -309,6 +374,8 @@ static void test_queued_delivery(void) {
     }
     CHECK(r.finals == 1);
     CHECK(r.outcome == XO_OUTCOME_DONE);
+    CHECK(r.typed_ok); /* queued: the typed contents live through the callback inside xo_dispatch */
+    CHECK(r.typed_items == 1);
     CHECK(pthread_equal(r.thread, pthread_self()));
     CHECK(xo_shutdown() == XO_RESULT_OK);
 }
@@ -359,6 +426,57 @@ static void test_check_order(void) {
     CHECK(r.kinds[0] == XO_EVENT_KIND_CHECK_RESULT);
     CHECK(r.statuses[0] == XO_STATUS_PAID);
     CHECK(r.had_contents);
+    CHECK(r.typed_ok);
+    CHECK(xo_shutdown() == XO_RESULT_OK);
+}
+
+/* Typed contents of a drifting answer: numbers for amounts, "true" for is_free, prices absent. */
+typedef struct typed_probe {
+    recorder r;
+    int ok;
+} typed_probe;
+
+static void on_typed(void *userdata, const xo_event *e) {
+    typed_probe *p = (typed_probe *)userdata;
+    const xo_contents *c = e->contents;
+    int ok = c != NULL && c->is_free == 1 && c->price != NULL && strcmp(c->price->amount, "4.5") == 0 &&
+             strcmp(c->price->amount_without_discount, "") == 0 && strcmp(c->price->currency, "EUR") == 0 &&
+             c->virtual_price == NULL && c->item_count == 3;
+    if (ok) {
+        const xo_item *it = c->items;
+        ok = strcmp(it[0].sku, "gem") == 0 && it[0].quantity == 7 && it[0].is_free == 1 && it[0].price == NULL &&
+             it[0].virtual_price != NULL && strcmp(it[0].virtual_price->amount, "10") == 0 &&
+             strcmp(it[0].virtual_price->currency, "crystal") == 0 && strcmp(it[1].sku, "") == 0 &&
+             it[1].quantity == 0 && it[1].is_free == 0 && strcmp(it[2].sku, "sword") == 0 && it[2].price != NULL &&
+             strcmp(it[2].price->amount, "2") == 0;
+    }
+    pthread_mutex_lock(&p->r.lock);
+    p->ok = ok;
+    p->r.outcome = e->outcome;
+    p->r.typed_items = c ? (int)c->item_count : -1;
+    p->r.finals++;
+    pthread_cond_broadcast(&p->r.changed);
+    pthread_mutex_unlock(&p->r.lock);
+}
+
+static void test_typed_contents(void) {
+    xo_config c = sim_config(XO_DELIVERY_DIRECT);
+    CHECK(xo_configure(&c) == XO_RESULT_OK);
+    CHECK(sim_post(&sim, "/_sim/order",
+                   "{\"order_id\":709,\"status\":\"done\",\"content\":{\"is_free\":\"true\","
+                   "\"price\":{\"amount\":4.5,\"currency\":\"EUR\"},\"items\":["
+                   "{\"sku\":\"gem\",\"quantity\":7,\"is_free\":\"true\","
+                   "\"virtual_price\":{\"amount\":10,\"currency\":\"crystal\"}},"
+                   "{\"quantity\":\"many\"},42,"
+                   "{\"sku\":\"sword\",\"quantity\":1,\"price\":{\"amount\":\"2\",\"currency\":\"USD\"}}]}}") == 200);
+    typed_probe p;
+    memset(&p, 0, sizeof p);
+    recorder_init(&p.r);
+    CHECK(xo_check_order(709, TOKEN, on_typed, &p) > 0);
+    CHECK(wait_for(&p.r, has_final, 5000));
+    CHECK(p.r.outcome == XO_OUTCOME_DONE);
+    CHECK(p.ok);
+    CHECK(p.r.typed_items == 3);
     CHECK(xo_shutdown() == XO_RESULT_OK);
 }
 
@@ -395,6 +513,7 @@ int main(int argc, char **argv) {
     test_queued_delivery();
     test_pause_and_resume();
     test_check_order();
+    test_typed_contents();
     test_shutdown_with_live_trackers_then_again();
     sim_stop(&sim);
     printf("%d passed, %d failed\n", passed, failed);

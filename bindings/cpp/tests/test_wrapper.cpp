@@ -124,6 +124,22 @@ void test_success_over_socket() {
     CHECK(last.outcome == xo::Outcome::Done);
     CHECK(last.status == xo::OrderStatus::Done);
     CHECK(last.contents_json && last.contents_json->find("\"items\"") != std::string::npos);
+    // The owned typed copy of the simulator's sample contents.
+    CHECK(last.contents.has_value());
+    if (last.contents) {
+        const xo::Contents& c = *last.contents;
+        CHECK(!c.is_free);
+        CHECK(c.price && c.price->amount == "30" && c.price->currency == "USD");
+        CHECK(c.virtual_price && c.virtual_price->amount_without_discount == "150" &&
+              c.virtual_price->currency == "test_vc");
+        CHECK_EQ(c.items.size(), 1u);
+        if (c.items.size() == 1) {
+            CHECK(c.items[0].sku == "com.xsolla.item_1");
+            CHECK_EQ(c.items[0].quantity, 1);
+            CHECK(c.items[0].price && c.items[0].price->amount == "30");
+            CHECK(!c.items[0].virtual_price);
+        }
+    }
     CHECK(last.handle == tracker->handle());
     CHECK(r.index_of_status(xo::OrderStatus::New) >= 0);
     CHECK(r.index_of_status(xo::OrderStatus::New) < r.index_of_status(xo::OrderStatus::Done));
@@ -190,6 +206,49 @@ void test_check_order() {
     CHECK_OK(check_missing);
     CHECK(missing.wait_final());
     CHECK(missing.last().outcome == xo::Outcome::NotFound);
+}
+
+// The typed contents read through the views inside the callback (queued: inside dispatch()),
+// for an answer with type drift: numbers as amounts, "true" as is_free, a non-object item.
+void test_typed_contents_view() {
+    auto session = xo::Session::start(sim_config(xo::Delivery::Queued));
+    CHECK_OK(session);
+    if (!session) return;
+    CHECK(sim_post(&sim(), "/_sim/order",
+                   "{\"order_id\":805,\"status\":\"done\",\"content\":{\"is_free\":\"true\","
+                   "\"virtual_price\":{\"amount\":10,\"amount_without_discount\":12,\"currency\":\"gold\"},"
+                   "\"items\":[{\"sku\":\"gem\",\"quantity\":3,\"is_free\":\"true\"},42,"
+                   "{\"sku\":\"sword\",\"quantity\":1,\"price\":{\"amount\":2.5,\"currency\":\"EUR\"}}]}}") == 200);
+    bool seen = false;
+    std::vector<std::string> skus;
+    int64_t quantities = 0;
+    bool fields_ok = false;
+    auto check = session->check_order(805, TOKEN, [&](const xo::EventView& e) {
+        seen = true;
+        const xo::ContentsView c = e.contents();
+        if (!c) return;
+        for (xo::ItemView item : c) {
+            skus.emplace_back(item.sku());
+            quantities += item.quantity();
+        }
+        fields_ok = c.is_free() && !c.price() && c.price().amount().empty() && c.virtual_price() &&
+                    c.virtual_price().amount() == "10" && c.virtual_price().amount_without_discount() == "12" &&
+                    c.size() == 2 && c[0].is_free() && !c[0].price() && !c[1].is_free() && c[1].price() &&
+                    c[1].price().amount() == "2.5" && c[1].price().currency() == "EUR" && !c[1].virtual_price();
+    });
+    CHECK_OK(check);
+    CHECK(pump_until(*session, [&] { return seen; }, 5000));
+    CHECK(fields_ok);
+    CHECK((skus == std::vector<std::string>{"gem", "sword"}));
+    CHECK_EQ(quantities, 4);
+    // An event without contents gives an empty view.
+    xo_event bare{};
+    bare.struct_size = sizeof bare;
+    CHECK(!xo::EventView(bare).contents() && xo::EventView(bare).contents().empty());
+    // An older library's shorter event is not read past its end.
+    bare.struct_size = static_cast<uint32_t>(offsetof(xo_event, contents));
+    bare.contents = reinterpret_cast<const xo_contents*>(&bare);
+    CHECK(!xo::EventView(bare).contents());
 }
 
 // A heap object the callback writes to: freed as soon as its tracker is gone, so a late callback
@@ -619,6 +678,7 @@ int main(int argc, char** argv) {
         {"fallback_to_polling", test_fallback_to_polling},
         {"queued_delivery", test_queued_delivery_runs_on_the_dispatching_thread},
         {"check_order", test_check_order},
+        {"typed_contents_view", test_typed_contents_view},
         {"cancel_by_destructor", test_cancel_by_destructor},
         {"cancel_by_move_assignment", test_cancel_by_move_assignment},
         {"destroy_inside_own_callback", test_destroy_inside_own_callback},

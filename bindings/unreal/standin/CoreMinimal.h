@@ -136,6 +136,10 @@ template <typename T>
 class TArray {
 public:
     int32 Num() const;
+    void Reserve(int32 Number);
+    int32 AddUnique(const T& Item);
+    int32 Remove(const T& Item);
+    bool Contains(const T& Item) const;
     int32 Add(const T& Item);
     int32 Add(T&& Item);
     void Empty(int32 Slack = 0);
@@ -229,8 +233,14 @@ namespace ELogVerbosity {
 enum Type : uint8 { NoLogging, Fatal, Error, Warning, Display, Log, Verbose, VeryVerbose, All };
 }
 
+struct FLogCategoryBase {
+    FLogCategoryBase(const TCHAR* Name, ELogVerbosity::Type DefaultVerbosity, ELogVerbosity::Type CompileTimeVerbosity);
+    ELogVerbosity::Type GetVerbosity() const;
+    void SetVerbosity(ELogVerbosity::Type Verbosity);
+};
+
 template <ELogVerbosity::Type DefaultVerbosity, ELogVerbosity::Type CompileTimeVerbosity>
-struct FLogCategory {
+struct FLogCategory : public FLogCategoryBase {
     FLogCategory(const TCHAR* Name);
 };
 
@@ -252,3 +262,7 @@ void Log(const Category&, ELogVerbosity::Type, const TCHAR* Fmt, Types... Args) 
     ::StandIn::Log(CategoryName, ELogVerbosity::Verbosity, Format, ##__VA_ARGS__)
 
 #define LOCTEXT(Key, Text) FText()
+
+// ---- third-party headers (HAL/Platform.h): the engine silences their warnings (-Wundef...) ----
+#define THIRD_PARTY_INCLUDES_START _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wundef\"")
+#define THIRD_PARTY_INCLUDES_END _Pragma("GCC diagnostic pop")

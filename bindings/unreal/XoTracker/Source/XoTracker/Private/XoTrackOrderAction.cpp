@@ -1,9 +1,5 @@
 #include "XoTrackOrderAction.h"
 
-#include "Engine/Engine.h"
-#include "Engine/GameInstance.h"
-#include "Engine/World.h"
-
 #include "XoTrackerSubsystem.h"
 
 UXoTrackOrderAction* UXoTrackOrderAction::TrackXsollaOrder(UObject* WorldContextObject, int64 OrderId, const FString& Token)
@@ -18,14 +14,7 @@ UXoTrackOrderAction* UXoTrackOrderAction::TrackXsollaOrder(UObject* WorldContext
 
 void UXoTrackOrderAction::Activate()
 {
-	UXoTrackerSubsystem* Tracker = nullptr;
-	if (const UWorld* World = GEngine != nullptr ? GEngine->GetWorldFromContextObject(WorldContext.Get(), EGetWorldErrorMode::LogAndReturnNull) : nullptr)
-	{
-		if (UGameInstance* GameInstance = World->GetGameInstance())
-		{
-			Tracker = GameInstance->GetSubsystem<UXoTrackerSubsystem>();
-		}
-	}
+	UXoTrackerSubsystem* Tracker = UXoTrackerSubsystem::FromContext(WorldContext.Get());
 
 	FString Error;
 	int32 ErrorCode = static_cast<int32>(xo::ResultCode::NotConfigured);

@@ -7,6 +7,7 @@
 #include "Misc/Paths.h"
 
 #include "XoTrackerSettings.h"
+#include "XoTrackerSubsystem.h"
 #include "XoTrackerTypes.h"
 
 DEFINE_LOG_CATEGORY(LogXoTracker);
@@ -33,6 +34,18 @@ namespace
 	FString Describe(const xo::Error& Error)
 	{
 		return FString::Printf(TEXT("%s (%d)"), *XoTracker::ToFString(Error.message()), static_cast<int32>(Error.code()));
+	}
+
+	bool SameConfig(const xo::Config& A, const xo::Config& B)
+	{
+		return A.project_id == B.project_id && A.transport == B.transport && A.delivery == B.delivery &&
+			A.centrifugo_url == B.centrifugo_url && A.legacy_socket_url == B.legacy_socket_url &&
+			A.api_base_url == B.api_base_url && A.poll_interval_ms == B.poll_interval_ms &&
+			A.socket_reestablish_ms == B.socket_reestablish_ms && A.polling_deadline_ms == B.polling_deadline_ms &&
+			A.overall_deadline_ms == B.overall_deadline_ms && A.token_wait_ms == B.token_wait_ms &&
+			A.request_timeout_ms == B.request_timeout_ms && A.backoff_min_ms == B.backoff_min_ms &&
+			A.backoff_max_ms == B.backoff_max_ms && A.worker_threads == B.worker_threads &&
+			A.allow_insecure_loopback == B.allow_insecure_loopback;
 	}
 }
 
@@ -66,6 +79,11 @@ void FXoTrackerModule::StartupModule()
 
 bool FXoTrackerModule::LoadNativeLibrary()
 {
+#if !WITH_XO_TRACKER
+	// XoTrackerLibrary.Build.cs found no library for this platform (its build log says which file).
+	UE_LOG(LogXoTracker, Warning, TEXT("xo-tracker has no native library for this platform (built with WITH_XO_TRACKER=0); order tracking is disabled."));
+	return false;
+#else
 	if (XoTrackerRuntimeLibraryPath != nullptr)
 	{
 		const TSharedPtr<IPlugin> Plugin = IPluginManager::Get().FindPlugin(TEXT("XoTracker"));
@@ -93,6 +111,7 @@ bool FXoTrackerModule::LoadNativeLibrary()
 		return false;
 	}
 	return true;
+#endif
 }
 
 void FXoTrackerModule::ShutdownModule()
@@ -133,10 +152,35 @@ const xo::Session* FXoTrackerModule::GetSession(FString* OutError)
 		}
 		return nullptr;
 	}
+	const UXoTrackerSettings* Settings = GetDefault<UXoTrackerSettings>();
+	if (Session.IsSet() && !bConfiguredFromCode)
+	{
+		// Project Settings changed since the session started: restart it with them, once no order
+		// is tracked (xo_configure refuses while trackers run, and a restart would cancel them).
+		xo::Config Wanted = Settings->ToConfig();
+		Wanted.delivery = xo::Delivery::Queued;
+		if (!SameConfig(Wanted, AppliedConfig))
+		{
+			if (!AnyOrderTracked())
+			{
+				UE_LOG(LogXoTracker, Log, TEXT("Xsolla Order Tracker settings changed: restarting the session with them."));
+				ShutdownSession();
+			}
+			else if (!bReportedPendingSettings)
+			{
+				UE_LOG(LogXoTracker, Log, TEXT("Xsolla Order Tracker settings changed: they apply once the orders being tracked finish."));
+				bReportedPendingSettings = true;
+			}
+		}
+	}
+	if (Settings->LogLevel != AppliedLogLevel)
+	{
+		InstallLogCallback();
+	}
 	if (!Session.IsSet())
 	{
 		FString Error;
-		if (!Configure(GetDefault<UXoTrackerSettings>()->ToConfig(), Error))
+		if (!Configure(Settings->ToConfig(), Error))
 		{
 			if (OutError != nullptr)
 			{
@@ -144,8 +188,37 @@ const xo::Session* FXoTrackerModule::GetSession(FString* OutError)
 			}
 			return nullptr;
 		}
+		bConfiguredFromCode = false;
 	}
 	return &Session.GetValue();
+}
+
+void FXoTrackerModule::AcquireSession(const UXoTrackerSubsystem* User)
+{
+	Users.AddUnique(User);
+}
+
+void FXoTrackerModule::ReleaseSession(const UXoTrackerSubsystem* User)
+{
+	Users.Remove(User);
+	if (Users.Num() == 0)
+	{
+		// The last game instance is gone (PIE stopped, or the game is quitting): end the session,
+		// so the next one starts from the current settings.
+		ShutdownSession();
+	}
+}
+
+bool FXoTrackerModule::AnyOrderTracked() const
+{
+	for (const UXoTrackerSubsystem* User : Users)
+	{
+		if (User->HasTrackedOrders())
+		{
+			return true;
+		}
+	}
+	return false;
 }
 
 bool FXoTrackerModule::Configure(xo::Config Config, FString& OutError)
@@ -176,6 +249,14 @@ bool FXoTrackerModule::Configure(xo::Config Config, FString& OutError)
 	}
 	LastConfigureError.Reset();
 	Session.Emplace(MoveTemp(*Started));
+	AppliedConfig = MoveTemp(Config);
+	bConfiguredFromCode = true; // GetSession resets it when it configured from the settings
+	bReportedPendingSettings = false;
+	// xo_shutdown reset the library's app state to active: hand it the one this module knows.
+	if (!bAppActive)
+	{
+		(void)xo::set_app_active(false);
+	}
 	InstallLogCallback();
 	return true;
 }
@@ -183,6 +264,12 @@ bool FXoTrackerModule::Configure(xo::Config Config, FString& OutError)
 void FXoTrackerModule::InstallLogCallback()
 {
 	const EXoLogLevel Level = GetDefault<UXoTrackerSettings>()->LogLevel;
+	AppliedLogLevel = Level;
+	// LogXoTracker shows Log and above by default: for Debug, also show its Verbose lines.
+	if (Level == EXoLogLevel::Debug && LogXoTracker.GetVerbosity() < ELogVerbosity::Verbose)
+	{
+		LogXoTracker.SetVerbosity(ELogVerbosity::Verbose);
+	}
 	if (Level == EXoLogLevel::Off)
 	{
 		(void)xo::clear_log_callback();
@@ -241,6 +328,7 @@ bool FXoTrackerModule::Tick(float /*DeltaTime*/)
 
 void FXoTrackerModule::HandleEnterBackground()
 {
+	bAppActive = false;
 	if (bLibraryReady)
 	{
 		(void)xo::set_app_active(false); // sockets close, polling stops, deadlines freeze
@@ -249,6 +337,7 @@ void FXoTrackerModule::HandleEnterBackground()
 
 void FXoTrackerModule::HandleEnterForeground()
 {
+	bAppActive = true;
 	if (bLibraryReady)
 	{
 		(void)xo::set_app_active(true); // every tracked order is checked at once, sockets reconnect

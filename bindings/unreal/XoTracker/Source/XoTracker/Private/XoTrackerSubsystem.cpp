@@ -1,17 +1,37 @@
 #include "XoTrackerSubsystem.h"
 
+#include "Engine/Engine.h"
+#include "Engine/GameInstance.h"
+#include "Engine/World.h"
+
 #include "XoTrackerModule.h"
 
 void UXoTrackerSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 {
 	Super::Initialize(Collection);
+	if (FXoTrackerModule::IsAvailable())
+	{
+		FXoTrackerModule::Get().AcquireSession(this);
+	}
 }
 
 void UXoTrackerSubsystem::Deinitialize()
 {
 	// Each xo::Tracker cancels in its destructor: no callback for this game instance after this.
 	Requests.Empty();
+	if (FXoTrackerModule::IsAvailable())
+	{
+		FXoTrackerModule::Get().ReleaseSession(this); // the last game instance ends the session
+	}
 	Super::Deinitialize();
+}
+
+UXoTrackerSubsystem* UXoTrackerSubsystem::FromContext(const UObject* WorldContextObject)
+{
+	const UWorld* World = GEngine != nullptr
+		? GEngine->GetWorldFromContextObject(WorldContextObject, EGetWorldErrorMode::LogAndReturnNull) : nullptr;
+	UGameInstance* GameInstance = World != nullptr ? World->GetGameInstance() : nullptr;
+	return GameInstance != nullptr ? GameInstance->GetSubsystem<UXoTrackerSubsystem>() : nullptr;
 }
 
 int64 UXoTrackerSubsystem::TrackOrder(int64 OrderId, const FString& Token, FString& OutError)

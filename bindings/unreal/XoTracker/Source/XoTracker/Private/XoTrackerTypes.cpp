@@ -86,6 +86,37 @@ namespace XoTracker
 		return xo::Transport::Centrifugo;
 	}
 
+	namespace
+	{
+		bool CopyPrice(const xo::PriceView& From, FXoPrice& To)
+		{
+			To.Amount = ToFString(From.amount());
+			To.AmountWithoutDiscount = ToFString(From.amount_without_discount());
+			To.Currency = ToFString(From.currency());
+			return static_cast<bool>(From);
+		}
+	}
+
+	FXoOrderContents ToUnreal(const xo::ContentsView& Contents)
+	{
+		FXoOrderContents Out;
+		Out.bIsFree = Contents.is_free();
+		Out.bHasPrice = CopyPrice(Contents.price(), Out.Price);
+		Out.bHasVirtualPrice = CopyPrice(Contents.virtual_price(), Out.VirtualPrice);
+		Out.Items.Reserve(static_cast<int32>(Contents.size())); // at most XO_MAX_ITEMS
+		for (const xo::ItemView Item : Contents)
+		{
+			FXoOrderItem Converted;
+			Converted.Sku = ToFString(Item.sku());
+			Converted.Quantity = Item.quantity();
+			Converted.bIsFree = Item.is_free();
+			Converted.bHasPrice = CopyPrice(Item.price(), Converted.Price);
+			Converted.bHasVirtualPrice = CopyPrice(Item.virtual_price(), Converted.VirtualPrice);
+			Out.Items.Add(MoveTemp(Converted));
+		}
+		return Out;
+	}
+
 	FXoOrderEvent ToUnreal(const xo::EventView& Event)
 	{
 		FXoOrderEvent Out;
@@ -99,6 +130,11 @@ namespace XoTracker
 		Out.ErrorCode = static_cast<int32>(Event.error_code());
 		Out.HttpStatus = Event.http_status();
 		Out.Message = ToFString(Event.message());
+		if (const xo::ContentsView Contents = Event.contents())
+		{
+			Out.bHasContents = true;
+			Out.Contents = ToUnreal(Contents);
+		}
 		Out.ContentsJson = ToFString(Event.contents_json());
 		return Out;
 	}

@@ -35,7 +35,7 @@ public:
 	UPROPERTY(BlueprintAssignable, Category = "Xsolla|Order Tracker")
 	FXoTrackOrderPin OnTokenExpired;
 
-	/** Delivered: grant the items (Event.ContentsJson lists them). */
+	/** Delivered: grant the items (Event.Contents.Items). */
 	UPROPERTY(BlueprintAssignable, Category = "Xsolla|Order Tracker")
 	FXoTrackOrderPin OnDone;
 

@@ -22,7 +22,8 @@ struct FXoTrackerRequest
 /**
  * Order tracking for a game instance: TrackOrder / CheckOrder / CancelOrder, with the results
  * broadcast on the game thread. Trackers still running when the game instance shuts down are
- * cancelled (no callback after that).
+ * cancelled (no callback after that). The library session lives while at least one game instance
+ * does: stopping PIE ends it, and the next PIE run configures it from the current settings.
  *
  *   UXoTrackerSubsystem* Xo = GetGameInstance()->GetSubsystem<UXoTrackerSubsystem>();
  *   Xo->OnOrderFinished.AddDynamic(this, &UMyShop::HandleOrderFinished);
@@ -60,6 +61,12 @@ public:
 	/** Whether the handle still runs (has not delivered its last event nor been cancelled). */
 	UFUNCTION(BlueprintPure, Category = "Xsolla|Order Tracker")
 	bool IsTracking(int64 Handle) const;
+
+	/** Whether any tracker or check of this game instance is running. */
+	bool HasTrackedOrders() const { return Requests.Num() > 0; }
+
+	/** The subsystem of the world context's game instance, or null (no world or game instance). */
+	static UXoTrackerSubsystem* FromContext(const UObject* WorldContextObject);
 
 	/** Tells the library connectivity changed (trackers check at once, sockets reconnect). */
 	UFUNCTION(BlueprintCallable, Category = "Xsolla|Order Tracker")

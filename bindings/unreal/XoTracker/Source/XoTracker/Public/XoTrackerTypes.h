@@ -6,7 +6,9 @@
 #include <string>
 #include <string_view>
 
+THIRD_PARTY_INCLUDES_START
 #include "xo_tracker.hpp"
+THIRD_PARTY_INCLUDES_END
 
 #include "XoTrackerTypes.generated.h"
 
@@ -79,6 +81,83 @@ enum class EXoLogLevel : uint8
 	Debug,
 };
 
+/** A price: decimal amounts as text, exactly as Xsolla sent them (empty when absent). */
+USTRUCT(BlueprintType)
+struct XOTRACKER_API FXoPrice
+{
+	GENERATED_BODY()
+
+	/** The amount paid, e.g. "30". */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FString Amount;
+
+	/** The amount before discounts. */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FString AmountWithoutDiscount;
+
+	/** An ISO currency code, or the virtual currency's SKU. */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FString Currency;
+};
+
+/** One purchased item. */
+USTRUCT(BlueprintType)
+struct XOTRACKER_API FXoOrderItem
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FString Sku;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	int64 Quantity = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	bool bIsFree = false;
+
+	/** Whether Price is set (the item had a real-money price). */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	bool bHasPrice = false;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FXoPrice Price;
+
+	/** Whether VirtualPrice is set. */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	bool bHasVirtualPrice = false;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FXoPrice VirtualPrice;
+};
+
+/** The contents of a delivered order: what to grant. */
+USTRUCT(BlueprintType)
+struct XOTRACKER_API FXoOrderContents
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	bool bIsFree = false;
+
+	/** Whether Price is set. */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	bool bHasPrice = false;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FXoPrice Price;
+
+	/** Whether VirtualPrice is set. */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	bool bHasVirtualPrice = false;
+
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FXoPrice VirtualPrice;
+
+	/** The purchased items (at most 1000). */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	TArray<FXoOrderItem> Items;
+};
+
 /** One event of a tracked (or checked) order, always delivered on the game thread. */
 USTRUCT(BlueprintType)
 struct XOTRACKER_API FXoOrderEvent
@@ -121,7 +200,15 @@ struct XOTRACKER_API FXoOrderEvent
 	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
 	FString Message;
 
-	/** On done: the order contents as JSON (price, virtual_price, is_free, items). */
+	/** Whether Contents is set: on a Final event with Outcome Done, and on a CheckResult. */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	bool bHasContents = false;
+
+	/** On done: the order contents, typed (break the struct for its pins). */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	FXoOrderContents Contents;
+
+	/** The same contents as the library's normalised JSON, e.g. for a server-side check. */
 	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
 	FString ContentsJson;
 
@@ -142,6 +229,9 @@ namespace XoTracker
 	XOTRACKER_API EXoOutcome Convert(xo::Outcome Outcome);
 	XOTRACKER_API EXoTransportState Convert(xo::TransportState State);
 	XOTRACKER_API xo::Transport Convert(EXoTransport Transport);
+
+	/** Copies typed contents (valid only during the callback) into a Blueprint struct. */
+	XOTRACKER_API FXoOrderContents ToUnreal(const xo::ContentsView& Contents);
 
 	/** Copies a library event (valid only during its callback) into a Blueprint struct. */
 	XOTRACKER_API FXoOrderEvent ToUnreal(const xo::EventView& Event);
