@@ -61,6 +61,12 @@ mod tests {
     }
 
     #[test]
+    fn seeds_differ_between_calls() {
+        let seeds: std::collections::HashSet<u64> = (0..8).map(|_| random_seed()).collect();
+        assert!(seeds.len() > 1, "every state machine would jitter alike");
+    }
+
+    #[test]
     fn delays_stay_within_bounds_and_grow() {
         let b = Backoff {
             min: Duration::from_millis(500),

@@ -106,6 +106,17 @@ mod tests {
             parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
             Some(MAX_RETRY_AFTER)
         );
+        // 64 characters is the longest value read; a longer one is refused unread.
+        assert_eq!(parse_retry_after(&"9".repeat(64)), Some(MAX_RETRY_AFTER));
+        // A date needs all of its shape: a comma, the GMT zone and some length.
+        for not_a_date in [
+            "GMT",
+            "Wed, 21 Oct 2015",
+            "Wednesday 21 October 2015 GMT",
+            "a, GMT",
+        ] {
+            assert_eq!(parse_retry_after(not_a_date), None, "{not_a_date:?}");
+        }
         for bad in ["", "-1", "1.5", "soon", "12abc", &"9".repeat(65)] {
             assert_eq!(parse_retry_after(bad), None, "{bad:?}");
         }
