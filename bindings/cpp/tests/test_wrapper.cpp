@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -527,6 +529,102 @@ void test_log_callback() {
     CHECK_EQ(lines.load(), after_clear);
 }
 
+#if XO_TRACKER_HPP_EXCEPTIONS
+struct CaughtByHook {
+    std::mutex mutex;
+    std::vector<std::string> seen;  // "<callback>: <what>"
+};
+CaughtByHook& caught_by_hook() {
+    static CaughtByHook c;
+    return c;
+}
+void record_caught(const char* callback, const char* what) {
+    std::lock_guard<std::mutex> lock(caught_by_hook().mutex);
+    caught_by_hook().seen.push_back(std::string(callback) + ": " + what);
+}
+bool hook_saw(const std::string& text) {
+    std::lock_guard<std::mutex> lock(caught_by_hook().mutex);
+    for (const auto& s : caught_by_hook().seen)
+        if (s == text) return true;
+    return false;
+}
+#endif
+
+// An event or log callback that throws: the trampolines are noexcept and catch it, the process
+// survives, the exception is reported (log callback, then the hook), and later events still arrive.
+// Without exceptions there is nothing to throw: the trampolines are still noexcept.
+void test_throwing_callbacks_are_contained() {
+    CHECK(noexcept(xo::detail::event_trampoline(nullptr, nullptr)));
+    CHECK(noexcept(xo::detail::log_trampoline(nullptr, 0, nullptr)));
+#if XO_TRACKER_HPP_EXCEPTIONS
+    std::mutex log_mutex;
+    std::vector<std::string> errors;
+    auto restore = finally([] {
+        (void)xo::clear_log_callback();
+        (void)xo::set_callback_exception_hook(nullptr);
+    });
+    CHECK_OK(xo::set_log_callback(
+        [&](xo::LogLevel level, std::string_view line) {
+            std::lock_guard<std::mutex> lock(log_mutex);
+            if (level == xo::LogLevel::Error) errors.emplace_back(line);
+        },
+        xo::LogLevel::Error));
+    auto session = xo::Session::start(sim_config());
+    CHECK_OK(session);
+    if (!session) return;
+
+    // 1. Every event callback throws std::runtime_error: reported through the log callback.
+    CHECK(sim_order(830, "new"));
+    Recorder r;
+    auto tracker = session->track_order(830, TOKEN, r.callback([](const xo::EventView&) {
+        throw std::runtime_error("thrown by the test's event callback");
+    }));
+    CHECK_OK(tracker);
+    CHECK(r.wait_for(
+        [](const std::vector<xo::Event>& ev) {
+            for (const auto& e : ev)
+                if (e.kind == xo::EventKind::StatusChanged && e.status == xo::OrderStatus::New) return true;
+            return false;
+        },
+        20000));
+    CHECK(sim_status(830, "paid"));
+    CHECK(r.wait_for([](const std::vector<xo::Event>& ev) {
+        for (const auto& e : ev)
+            if (e.kind == xo::EventKind::StatusChanged && e.status == xo::OrderStatus::Paid) return true;
+        return false;
+    }, 20000));
+    CHECK(sim_status(830, "done"));
+    CHECK(r.wait_final(20000));  // events after the throws still arrive, the final one too
+    CHECK(r.last().outcome == xo::Outcome::Done);
+    {
+        std::lock_guard<std::mutex> lock(log_mutex);
+        CHECK(errors.size() >= 3);  // new, paid, final (and transport events) each threw
+        CHECK(std::any_of(errors.begin(), errors.end(), [](const std::string& line) {
+            return line.find("thrown by the test's event callback") != std::string::npos;
+        }));
+    }
+
+    // 2. With a hook: a non-std exception from an event callback, then from the log callback.
+    (void)xo::set_callback_exception_hook(&record_caught);
+    CHECK(sim_order(831, "done"));
+    Recorder r2;
+    auto tracker2 = session->track_order(831, TOKEN, r2.callback([](const xo::EventView&) { throw 42; }));
+    CHECK_OK(tracker2);
+    CHECK(r2.wait_final(20000));
+    CHECK(hook_saw("event callback: an exception not derived from std::exception"));
+    CHECK_OK(xo::set_log_callback([](xo::LogLevel, std::string_view) { throw std::logic_error("thrown by the log callback"); },
+                                  xo::LogLevel::Debug));
+    CHECK(sim_order(832, "done"));
+    Recorder r3;
+    auto tracker3 = session->track_order(832, TOKEN, r3.callback());
+    CHECK_OK(tracker3);
+    CHECK(r3.wait_final(20000));
+    CHECK(hook_saw("log callback: thrown by the log callback"));
+    CHECK_OK(xo::clear_log_callback());
+    CHECK_OK(session->shutdown());
+#endif
+}
+
 // Many trackers started, cancelled (destructor, move-assignment, cancel()) and finished from
 // several threads at once, against one shared socket.
 void test_many_trackers_from_several_threads() {
@@ -643,6 +741,7 @@ int main(int argc, char** argv) {
         {"shutdown_with_live_trackers_then_restart", test_shutdown_with_live_trackers_then_restart},
         {"tracker_destroyed_during_shutdown", test_tracker_destroyed_during_shutdown},
         {"log_callback", test_log_callback},
+        {"throwing_callbacks_are_contained", test_throwing_callbacks_are_contained},
         {"many_trackers_from_several_threads", test_many_trackers_from_several_threads},
     };
     // Counts tests, not checks: a test passes when every check in it holds.
