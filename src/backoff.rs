@@ -34,6 +34,7 @@ mod tests {
 
     #[test]
     fn delays_stay_within_bounds_and_grow() {
+        let _watchdog = crate::test_watchdog::arm();
         let b = Backoff {
             min: Duration::from_millis(500),
             max: Duration::from_secs(20),

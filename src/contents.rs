@@ -41,6 +41,7 @@ mod tests {
 
     #[test]
     fn smooths_type_drift() {
+        let _watchdog = crate::test_watchdog::arm();
         let raw: Value = serde_json::from_str(
             r#"{"price":{"amount":30,"amount_without_discount":"30","currency":"USD"},"is_free":"true",
                 "items":[{"sku":"a","quantity":1,"is_free":false,"price":{"amount":1.5,"currency":"USD"}}]}"#,

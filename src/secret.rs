@@ -55,6 +55,7 @@ mod tests {
 
     #[test]
     fn never_prints_the_token() {
+        let _watchdog = crate::test_watchdog::arm();
         let t = Token::new("secret-jwt").unwrap();
         assert_eq!(format!("{t} {t:?}"), "<redacted> <redacted>");
         assert_eq!(t.expose(), "secret-jwt");
@@ -63,6 +64,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_tokens() {
+        let _watchdog = crate::test_watchdog::arm();
         assert!(Token::new("").is_err());
         assert!(Token::new("a\nb").is_err());
         assert!(Token::new("x".repeat(MAX_TOKEN_BYTES + 1)).is_err());

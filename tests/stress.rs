@@ -6,6 +6,9 @@
 //! backoff); waits are bounded and a watchdog aborts the process (printing the seed) if the stress
 //! deadlocks. Seeds: `XO_STRESS_SEED` (default fixed), rounds: `XO_STRESS_ROUNDS`.
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -543,6 +546,7 @@ fn stress_rounds(default: u64) -> u64 {
 
 #[test]
 fn random_interleavings_of_every_entry_point_from_4_threads() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let seed = stress_seed();
     let rounds = stress_rounds(1000);
@@ -760,6 +764,7 @@ fn wait_for(what: &str, mut pred: impl FnMut() -> bool) {
 /// thrown away.
 #[test]
 fn configure_does_not_drop_an_undispatched_final_event() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let host = SimHost::start();
     host.sim.add_order(OrderSpec::new(2_000_001).status("done"));
@@ -797,6 +802,7 @@ fn configure_does_not_drop_an_undispatched_final_event() {
 /// tracker never delivers an event.
 #[test]
 fn configure_racing_track_never_orphans_a_tracker() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let host = SimHost::start();
     host.sim.add_order(OrderSpec::new(2_000_010).status("done"));
@@ -866,6 +872,7 @@ fn configure_racing_track_never_orphans_a_tracker() {
 /// is shutting the library down.
 #[test]
 fn dispatch_inside_a_callback_is_refused_during_shutdown() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let host = SimHost::start();
     host.sim.add_order(OrderSpec::new(2_000_020).status("done"));
@@ -912,6 +919,7 @@ fn dispatch_inside_a_callback_is_refused_during_shutdown() {
 /// applied completely. It must not both fail and change the configuration.
 #[test]
 fn configure_inside_a_callback_is_all_or_nothing() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let host = SimHost::start();
     host.sim.add_order(OrderSpec::new(2_000_002).status("done"));
@@ -967,6 +975,7 @@ fn configure_inside_a_callback_is_all_or_nothing() {
 /// Shutdown and cancel from inside callbacks, in both delivery modes.
 #[test]
 fn cancel_and_shutdown_inside_callbacks_in_both_delivery_modes() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     take_violations();
     let host = SimHost::start();
@@ -1052,6 +1061,7 @@ fn assert_every_entry_point_refuses_politely(when: &str, stale_handle: i64) {
 
 #[test]
 fn bad_input_at_every_entry_point_is_refused_and_the_live_tracker_is_unharmed() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     take_violations();
     let host = SimHost::start();

@@ -498,6 +498,7 @@ unsafe fn read_config(ptr: *const xo_config) -> Result<Config, xo_result> {
 mod tests {
     #[test]
     fn header_constants_match_the_core() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(super::XO_MAX_TOKEN_BYTES, crate::secret::MAX_TOKEN_BYTES);
         assert_eq!(super::XO_ABI_VERSION, 1);
     }
