@@ -358,12 +358,6 @@ impl Drop for Watchdog {
 const TRANSPORTS: [i32; 3] = [0, 1, 2];
 /// The delivery mode of the configuration in force (0 direct, 1 queued).
 static CURRENT_DELIVERY: AtomicI32 = AtomicI32::new(0);
-/// False while the library drops queued final events on reconfigure
-/// (`configure_does_not_drop_an_undispatched_final_event`).
-const CONFIGURE_KEEPS_QUEUED_FINALS: bool = true;
-/// False while a configure racing with a track can orphan the new tracker
-/// (`configure_racing_track_never_orphans_a_tracker`).
-const CONFIGURE_EXCLUDES_TRACK: bool = true;
 const DELIVERIES: [i32; 2] = [0, 1];
 
 struct Round<'a> {
@@ -627,17 +621,13 @@ fn random_interleavings_of_every_entry_point_from_4_threads() {
         t_ops += t0.elapsed();
         let t1 = Instant::now();
         let had_shutdown = r.shutdowns.load(SeqCst) > 0;
-        // Known library bug (see `configure_does_not_drop_an_undispatched_final_event`): a
-        // configure that replaces a queued-delivery engine drops the final events still queued.
-        // Set CONFIGURE_KEEPS_QUEUED_FINALS once fixed, so the stress checks those rounds too.
-        // Known library bug (see `configure_racing_track_never_orphans_a_tracker`): a configure
-        // that races with xo_track_order can stop the engine the new tracker was registered in.
-        let lost_queue = (!CONFIGURE_KEEPS_QUEUED_FINALS && r.queued_reconfigures.load(SeqCst) > 0)
-            || (!CONFIGURE_EXCLUDES_TRACK && r.reconfigures.load(SeqCst) > 0);
+        // Reconfigured rounds are checked too: a configure neither drops a queued final event
+        // (`configure_does_not_drop_an_undispatched_final_event`) nor orphans a tracker started
+        // while it runs (`configure_racing_track_never_orphans_a_tracker`).
         let wait_until = Instant::now() + Duration::from_secs(10);
         loop {
             let pending: Vec<_> = all_probes(&r).into_iter().filter(|p| !p.done()).collect();
-            if had_shutdown || lost_queue || pending.is_empty() {
+            if had_shutdown || pending.is_empty() {
                 break;
             }
             if Instant::now() > wait_until {
