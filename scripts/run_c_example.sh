@@ -5,6 +5,7 @@
 set -euo pipefail
 sim_bin=$1 example=$2
 coproc SIM { exec "$sim_bin"; }
+sim_pid=$SIM_PID # bash unsets SIM_PID once the coprocess has exited
 read -r line <&"${SIM[0]}"
 addr=${line#XO_SIM_LISTENING }
 curl_post() { # tiny HTTP POST without curl: bash's /dev/tcp
@@ -22,7 +23,7 @@ else
   status=1
 fi
 exec {SIM[1]}>&-
-wait "$SIM_PID" 2>/dev/null || true
+wait "$sim_pid" 2>/dev/null || true
 printf '%s\n' "$output" >&2
 echo "$((1 - status)) passed, $status failed"
 exit "$status"

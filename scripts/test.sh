@@ -80,9 +80,10 @@ sim_bin="$lib_dir/xo-sim"
 
 # Every Rust test has an in-process wall-clock watchdog (tests/common/watchdog.rs: 120 s unless
 # the test says otherwise) that fails it, naming it, instead of hanging; this outer limit only
-# catches what has none (doc tests).
+# catches what has none (doc tests). --no-fail-fast: a failing test binary does not keep the
+# others from running (and being counted).
 step "Rust tests (each test under a wall-clock watchdog)"
-{ status=0; timeout -k 10 1500 cargo test --workspace --quiet 2>&1 || status=$?; echo "$status" >target/rust-tests.status; } |
+{ status=0; timeout -k 10 1500 cargo test --workspace --no-fail-fast --quiet 2>&1 || status=$?; echo "$status" >target/rust-tests.status; } |
   tee target/rust-tests.log
 status=$(cat target/rust-tests.status)
 rust_summary=$(grep -E '^test result:' target/rust-tests.log | awk '{p+=$4; f+=$6} END {print p+0" passed, "f+0" failed"}')
