@@ -281,6 +281,7 @@ mod tests {
 
     #[test]
     fn parses_xsolla_success_body() {
+        let _watchdog = crate::test_watchdog::arm();
         let body = br#"{"order_id":1,"status":"paid","content":{"price":{"amount":"30","amount_without_discount":"30","currency":"USD"},"virtual_price":null,"is_free":"false","items":[]}}"#;
         let snap = parse_order(1, body).unwrap();
         assert_eq!(snap.status, Status::Paid);
@@ -290,6 +291,7 @@ mod tests {
 
     #[test]
     fn classifies_errors() {
+        let _watchdog = crate::test_watchdog::arm();
         let not_found =
             br#"{"statusCode":404,"errorCode":9001,"errorMessage":"[0401-9001]: Order not found"}"#;
         match classify(1, 404, not_found, None) {

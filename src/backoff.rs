@@ -43,6 +43,7 @@ mod tests {
 
     #[test]
     fn seeded_delays_are_deterministic_and_bounded() {
+        let _watchdog = crate::test_watchdog::arm();
         let b = Backoff {
             min: Duration::from_millis(500),
             max: Duration::from_secs(20),
@@ -62,12 +63,14 @@ mod tests {
 
     #[test]
     fn seeds_differ_between_calls() {
+        let _watchdog = crate::test_watchdog::arm();
         let seeds: std::collections::HashSet<u64> = (0..8).map(|_| random_seed()).collect();
         assert!(seeds.len() > 1, "every state machine would jitter alike");
     }
 
     #[test]
     fn delays_stay_within_bounds_and_grow() {
+        let _watchdog = crate::test_watchdog::arm();
         let b = Backoff {
             min: Duration::from_millis(500),
             max: Duration::from_secs(20),

@@ -207,6 +207,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_match_xsolla() {
+        let _watchdog = crate::test_watchdog::arm();
         let c = Config::new(77);
         c.validate().unwrap();
         assert_eq!(c.timing.poll_interval, Duration::from_secs(3));
@@ -216,6 +217,7 @@ mod tests {
 
     #[test]
     fn endpoint_safety() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut c = Config::new(1);
         c.api_base_url = "http://127.0.0.1:9/api".into();
         assert!(c
@@ -237,6 +239,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_values() {
+        let _watchdog = crate::test_watchdog::arm();
         assert!(Config::new(0).validate().is_err());
         let mut c = Config::new(1);
         c.timing.poll_interval = Duration::ZERO;

@@ -160,6 +160,7 @@ mod tests {
 
     #[test]
     fn smooths_type_drift() {
+        let _watchdog = crate::test_watchdog::arm();
         let raw: Value = serde_json::from_str(
             r#"{"price":{"amount":30,"amount_without_discount":"30","currency":"USD"},"is_free":"true",
                 "items":[{"sku":"a","quantity":1,"is_free":false,"price":{"amount":1.5,"currency":"USD"}}]}"#,
@@ -176,6 +177,7 @@ mod tests {
 
     #[test]
     fn reads_normalised_contents_as_typed_values() {
+        let _watchdog = crate::test_watchdog::arm();
         let raw: Value = serde_json::from_str(
             r#"{"price":{"amount":30,"amount_without_discount":"35","currency":"USD"},"is_free":"false",
                 "items":[{"sku":"gem","quantity":2,"is_free":"true","virtual_price":{"amount":"10","currency":"crystal"}},
@@ -220,6 +222,7 @@ mod tests {
 
     #[test]
     fn hostile_contents_are_bounded() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(typed_contents("not json"), Contents::default());
         assert_eq!(typed_contents("[1,2]"), Contents::default());
         let long = r"\u00e9".repeat(MAX_TEXT_BYTES); // 2 bytes each once decoded
@@ -350,12 +353,14 @@ mod properties {
 
         #[test]
         fn typed_contents_round_trip(c in contents()) {
+            let _watchdog = crate::test_watchdog::arm();
             if out_of_time() { return Ok(()); }
             prop_assert_eq!(typed_contents(&normalize_contents(&to_json(&c))), c);
         }
 
         #[test]
         fn hostile_contents_stay_within_bounds(v in hostile_json()) {
+            let _watchdog = crate::test_watchdog::arm();
             if out_of_time() { return Ok(()); }
             for json in [normalize_contents(&v), v.to_string()] {
                 let c = typed_contents(&json);

@@ -325,6 +325,7 @@ mod tests {
 
     #[test]
     fn the_last_event_unregisters_and_later_events_are_dropped() {
+        let _watchdog = crate::test_watchdog::arm();
         let d = Dispatcher::new(Delivery::Direct);
         let count = Arc::new(AtomicUsize::new(0));
         d.register(1, counting(&count)).unwrap();
@@ -339,6 +340,7 @@ mod tests {
 
     #[test]
     fn queued_events_wait_for_dispatch_and_removed_ones_vanish() {
+        let _watchdog = crate::test_watchdog::arm();
         let d = Dispatcher::new(Delivery::Queued);
         let count = Arc::new(AtomicUsize::new(0));
         d.register(1, counting(&count)).unwrap();
@@ -357,6 +359,7 @@ mod tests {
 
     #[test]
     fn remove_from_inside_the_listener_does_not_wait_for_itself() {
+        let _watchdog = crate::test_watchdog::arm();
         let d = Arc::new(Dispatcher::new(Delivery::Direct));
         let inner = d.clone();
         let count = Arc::new(AtomicUsize::new(0));
@@ -379,6 +382,7 @@ mod tests {
 
     #[test]
     fn remove_from_another_thread_waits_for_a_running_listener() {
+        let _watchdog = crate::test_watchdog::arm();
         let d = Arc::new(Dispatcher::new(Delivery::Direct));
         let entered = Arc::new(Barrier::new(2));
         let finished = Arc::new(AtomicUsize::new(0));
@@ -410,6 +414,7 @@ mod tests {
 
     #[test]
     fn a_panicking_listener_is_contained() {
+        let _watchdog = crate::test_watchdog::arm();
         let d = Dispatcher::new(Delivery::Direct);
         d.register(5, Box::new(|_| panic!("host bug"))).unwrap();
         d.emit(event(5, EventKind::StatusChanged));
@@ -420,6 +425,7 @@ mod tests {
 
     #[test]
     fn direct_listeners_run_on_the_callback_thread_not_the_emitter() {
+        let _watchdog = crate::test_watchdog::arm();
         let d = Dispatcher::new(Delivery::Direct);
         let names = Arc::new(Mutex::new(Vec::new()));
         let seen = names.clone();
@@ -446,6 +452,7 @@ mod tests {
 
     #[test]
     fn cancelling_one_handle_does_not_wait_for_another_handles_slow_listener() {
+        let _watchdog = crate::test_watchdog::arm();
         let d = Arc::new(Dispatcher::new(Delivery::Direct));
         let entered = Arc::new(Barrier::new(2));
         let release = Arc::new(Barrier::new(2));
@@ -470,6 +477,7 @@ mod tests {
 
     #[test]
     fn close_refuses_new_listeners() {
+        let _watchdog = crate::test_watchdog::arm();
         let d = Dispatcher::new(Delivery::Queued);
         d.register(1, Box::new(|_| {})).unwrap();
         d.emit(event(1, EventKind::StatusChanged));

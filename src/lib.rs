@@ -23,6 +23,11 @@ pub mod tls;
 pub mod tracker;
 pub mod transport;
 
+/// The wall-clock watchdog of the unit tests (shared with the integration tests).
+#[cfg(test)]
+#[path = "../tests/common/watchdog.rs"]
+mod test_watchdog;
+
 pub use config::{Config, Delivery, Timing, Transport};
 pub use engine::{Engine, Error};
 pub use events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, TransportState};

@@ -91,6 +91,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_bounded() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("3600"), Some(MAX_RETRY_AFTER));
@@ -124,6 +125,7 @@ mod tests {
 
     #[test]
     fn ping_interval_is_bounded() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(ping_interval(0), None);
         assert_eq!(ping_interval(25), Some(Duration::from_secs(25)));
         assert_eq!(ping_interval(u64::MAX), Some(MAX_PING));
@@ -133,6 +135,7 @@ mod tests {
 
     #[test]
     fn quoting_redacts_before_cutting() {
+        let _watchdog = crate::test_watchdog::arm();
         let token = Token::new("abcdefghijklmnopqrstuvwxyz012345").unwrap();
         // The token starts 190 characters in: a cut at 200 before redaction would leak 10 of it.
         let text = format!("{}{}", "x".repeat(190), token.expose());

@@ -87,6 +87,7 @@ mod tests {
 
     #[test]
     fn removing_the_sink_waits_for_a_call_in_flight() {
+        let _watchdog = crate::test_watchdog::arm();
         let _turn = crate::sync::lock(&SERIAL);
         let entered = Arc::new(Barrier::new(2));
         let finished = Arc::new(AtomicBool::new(false));
@@ -111,6 +112,7 @@ mod tests {
 
     #[test]
     fn levels_filter_and_nested_lines_are_dropped() {
+        let _watchdog = crate::test_watchdog::arm();
         let _turn = crate::sync::lock(&SERIAL);
         let lines = Arc::new(AtomicUsize::new(0));
         let seen = lines.clone();

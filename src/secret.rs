@@ -100,6 +100,7 @@ mod tests {
 
     #[test]
     fn never_prints_the_token() {
+        let _watchdog = crate::test_watchdog::arm();
         let t = Token::new("secret-jwt").unwrap();
         assert_eq!(format!("{t} {t:?}"), "<redacted> <redacted>");
         assert_eq!(t.expose(), "secret-jwt");
@@ -112,6 +113,7 @@ mod tests {
 
     #[test]
     fn redacts_every_piece_of_eight_or_more() {
+        let _watchdog = crate::test_watchdog::arm();
         let t = Token::new("eyJhbGciOiJIUzI1NiJ9.payload-part.signature").unwrap();
         let echoed = "token eyJhbGciOiJIUz was cut; later part-.signature and payload-p end";
         let out = t.redact(echoed);
@@ -127,6 +129,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_tokens() {
+        let _watchdog = crate::test_watchdog::arm();
         assert!(Token::new("").is_err());
         assert!(Token::new("a\nb").is_err());
         assert!(Token::new("x".repeat(MAX_TOKEN_BYTES + 1)).is_err());

@@ -104,6 +104,7 @@ mod tests {
 
     #[test]
     fn arithmetic_saturates_instead_of_panicking() {
+        let _watchdog = crate::test_watchdog::arm();
         let t = Time::from_millis(5);
         assert_eq!(t + Duration::MAX, Time::NEVER);
         assert_eq!(Time::NEVER + Duration::from_secs(1), Time::NEVER);
@@ -116,6 +117,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn clock_maps_never_to_a_valid_instant() {
+        let _watchdog = crate::test_watchdog::arm();
         let clock = Clock::start();
         let far = clock.instant(Time::NEVER);
         assert!(far > Instant::now() + Duration::from_secs(86_400));

@@ -310,6 +310,7 @@ macro_rules! matrix {
                 $(#[$attr])*
                 #[tokio::test(start_paused = true)]
                 async fn $t() {
+                    let _watchdog = crate::common::watchdog::arm();
                     super::$case(super::transport(stringify!($t))).await
                 }
             )+
@@ -1251,6 +1252,7 @@ async fn overall_deadline(t: Transport) {
 /// otherwise"); a `canceled`/`expired` status learned from a GET must not carry them.
 #[tokio::test(start_paused = true)]
 async fn final_contents_only_on_done() {
+    let _watchdog = common::watchdog::arm();
     for (id, status, outcome) in [
         (150, "canceled", Outcome::Canceled),
         (151, "expired", Outcome::Expired),

@@ -9,6 +9,9 @@
 //! parsers, by the WebSocket configuration and the body reader; `tests/fault_matrix.rs` drives
 //! them through the simulator (`oversized_frame`, `http_oversized_body`).
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -391,6 +394,7 @@ fn text(data: &[u8]) -> String {
 
 #[test]
 fn centrifugo_frames() {
+    let _watchdog = watchdog::arm();
     fuzz("decode_frame", 1, cases(30_000), |data| {
         let text = text(data);
         let lines = text.split('\n').filter(|l| !l.trim().is_empty()).count();
@@ -413,6 +417,7 @@ fn centrifugo_frames() {
 
 #[test]
 fn legacy_messages() {
+    let _watchdog = watchdog::arm();
     fuzz("decode_message", 2, cases(20_000), |data| {
         let text = text(data);
         let (out, peak) = measured(|| decode_message(&text));
@@ -429,6 +434,7 @@ fn legacy_messages() {
 
 #[test]
 fn order_bodies() {
+    let _watchdog = watchdog::arm();
     fuzz("parse_order", 3, cases(20_000), |data| {
         let (out, peak) = measured(|| parse_order(42, data));
         match out {
@@ -446,6 +452,7 @@ fn order_bodies() {
 
 #[test]
 fn http_answers() {
+    let _watchdog = watchdog::arm();
     const STATUSES: &[u16] = &[
         200, 200, 200, 204, 301, 400, 401, 403, 404, 408, 418, 422, 429, 500, 502, 503, 599, 0, 999,
     ];
@@ -477,6 +484,7 @@ fn http_answers() {
 
 #[test]
 fn contents_normalization() {
+    let _watchdog = watchdog::arm();
     let mut rng = Rng(seed(5));
     fuzz("normalize_contents", 5, cases(20_000), |data| {
         // Half the inputs as parsed JSON (when they parse), half as random JSON trees.

@@ -74,6 +74,7 @@ const SDK_PONG: &str = "{}";
 
 #[test]
 fn connect_command_is_byte_for_byte_what_the_unity_sdk_sends() {
+    let _watchdog = common::watchdog::arm();
     let token = Token::new("eyJhbGciOi.payload.sig").unwrap();
     let ours = connect_command(&token, 1001);
     // Our id is always 1; Unity's is a positive random int. Everything else is identical bytes.
@@ -85,6 +86,7 @@ fn connect_command_is_byte_for_byte_what_the_unity_sdk_sends() {
 
 #[test]
 fn connect_command_has_the_field_names_and_types_of_the_unity_and_unreal_sdks() {
+    let _watchdog = common::watchdog::arm();
     let token = Token::new("jwt-token").unwrap();
     let ours: Value = serde_json::from_str(&connect_command(&token, 77_000)).unwrap();
     let unity: Value = serde_json::from_str(&unity_connect_command("x", 1, 2_000_000_000)).unwrap();
@@ -103,6 +105,7 @@ fn connect_command_has_the_field_names_and_types_of_the_unity_and_unreal_sdks() 
 
 #[test]
 fn connect_command_escapes_the_token_as_a_json_string() {
+    let _watchdog = common::watchdog::arm();
     let token = Token::new(r#"a"b\c"#).unwrap();
     let ours: Value = serde_json::from_str(&connect_command(&token, 1)).unwrap();
     assert_eq!(ours["connect"]["data"]["auth"], json!(r#"a"b\c"#));
@@ -113,6 +116,7 @@ fn connect_command_escapes_the_token_as_a_json_string() {
 
 #[test]
 fn connect_reply_of_the_xsolla_protocol_doc() {
+    let _watchdog = common::watchdog::arm();
     // xsolla-protocol.md §2 (Centrifugo v3+ JSON protocol).
     let frame = r#"{"id":1,"connect":{"client":"6b1b6e7c-4e7a-4c59-9f0e-6f0b2a5d1c3e","version":"5.4.9","ping":25,"pong":true}}"#;
     assert_eq!(decode(frame), [connect_reply(25, true)]);
@@ -120,6 +124,7 @@ fn connect_reply_of_the_xsolla_protocol_doc() {
 
 #[test]
 fn connect_reply_with_every_connect_result_field_of_protocol_v2() {
+    let _watchdog = common::watchdog::arm();
     // ConnectResult of client.proto (client, version, expires, ttl, data, subs, ping, pong,
     // session, node, time): the fields we do not use are ignored.
     let frame = r#"{"id":1,"connect":{"client":"c1","version":"6.1.0","expires":true,"ttl":3600,"data":{"x":1},"subs":{"orders:1001":{"recoverable":true,"epoch":"abc","offset":12}},"ping":25,"pong":true,"session":"s","node":"n","time":1700000000000}}"#;
@@ -128,6 +133,7 @@ fn connect_reply_with_every_connect_result_field_of_protocol_v2() {
 
 #[test]
 fn connect_reply_without_ping_or_with_pong_false() {
+    let _watchdog = common::watchdog::arm();
     // Pings disabled on the server: no `ping`/`pong` fields (omitted zero values of client.proto).
     assert_eq!(
         decode(r#"{"id":1,"connect":{"client":"c","version":"v"}}"#),
@@ -142,6 +148,7 @@ fn connect_reply_without_ping_or_with_pong_false() {
 
 #[test]
 fn error_replies_of_the_centrifugo_docs_and_the_xsolla_protocol_doc() {
+    let _watchdog = common::watchdog::arm();
     // xsolla-protocol.md §2.
     assert_eq!(
         decode(r#"{"id":1,"error":{"code":109,"message":"token expired","temporary":false}}"#),
@@ -178,6 +185,7 @@ fn error_replies_of_the_centrifugo_docs_and_the_xsolla_protocol_doc() {
 
 #[test]
 fn publication_push_of_the_xsolla_protocol_doc_and_sdks() {
+    let _watchdog = common::watchdog::arm();
     // xsolla-protocol.md §2; the shape the Unity (OrderStatusMessage.cs) and Unreal
     // (FOrderStatusMessage) SDKs parse: push.pub.data.{order_id:int, status:string}, pub.offset.
     let frame = r#"{"push":{"channel":"orders:1001","pub":{"data":{"order_id":59614241,"status":"paid"},"offset":7}}}"#;
@@ -186,6 +194,7 @@ fn publication_push_of_the_xsolla_protocol_doc_and_sdks() {
 
 #[test]
 fn server_ping_is_an_empty_object() {
+    let _watchdog = common::watchdog::arm();
     // Centrifugo client protocol doc, "Ping Pong"; the Unity/Unreal SDKs compare frames to "{}".
     assert_eq!(decode("{}"), [Inbound::ServerPing]);
     assert_eq!(decode(" { } "), [Inbound::ServerPing]);
@@ -193,6 +202,7 @@ fn server_ping_is_an_empty_object() {
 
 #[test]
 fn several_replies_in_one_frame() {
+    let _watchdog = common::watchdog::arm();
     // Centrifugo client protocol doc, "Top level batching": line-delimited JSON, and "server can
     // even send reply to a command and asynchronous message batched together in a one frame".
     let frame = concat!(
@@ -220,6 +230,7 @@ fn several_replies_in_one_frame() {
 
 #[test]
 fn trailing_newline_blank_lines_and_crlf() {
+    let _watchdog = common::watchdog::arm();
     // centrifuge-js splits on '\n' and skips empty lines; centrifuge-python strips the frame first.
     assert_eq!(decode("{}\n"), [Inbound::ServerPing]);
     assert_eq!(
@@ -236,6 +247,7 @@ fn trailing_newline_blank_lines_and_crlf() {
 
 #[test]
 fn unknown_fields_and_push_types_are_ignored() {
+    let _watchdog = common::watchdog::arm();
     // Publication fields of client.proto we do not use (info, tags, delta, time, channel) and
     // extra data fields.
     let frame = r#"{"push":{"channel":"orders:1001","pub":{"data":{"order_id":8,"status":"canceled","sku":"x","amount":1.5},"offset":3,"info":{"client":"c","user":"u"},"tags":{"k":"v"},"delta":false,"time":1},"future_field":[1,2]}}"#;
@@ -263,6 +275,7 @@ fn unknown_fields_and_push_types_are_ignored() {
 
 #[test]
 fn disconnect_push() {
+    let _watchdog = common::watchdog::arm();
     // Centrifugo client protocol doc, "Asynchronous pushes": `disconnect` carries code and reason
     // (client.proto Disconnect; protocol v1 also had `reconnect`, ignored).
     assert_eq!(
@@ -283,6 +296,7 @@ fn disconnect_push() {
 
 #[test]
 fn malformed_lines_are_reported_not_fatal_to_the_frame() {
+    let _watchdog = common::watchdog::arm();
     assert_eq!(
         decode("{oops\n{}")[1..],
         [Inbound::ServerPing],
@@ -301,6 +315,7 @@ fn malformed_lines_are_reported_not_fatal_to_the_frame() {
 
 #[test]
 fn legacy_messages_of_the_xsolla_protocol_doc() {
+    let _watchdog = common::watchdog::arm();
     // xsolla-protocol.md §3: each message is the order status itself.
     assert_eq!(
         decode_message(r#"{"order_id":59614241,"status":"paid"}"#),
@@ -333,6 +348,7 @@ fn legacy_messages_of_the_xsolla_protocol_doc() {
 
 #[tokio::test(start_paused = true)]
 async fn what_our_client_sends_matches_the_unity_and_unreal_sdks() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(
         OrderSpec::new(61)
@@ -358,6 +374,7 @@ async fn what_our_client_sends_matches_the_unity_and_unreal_sdks() {
 
 #[tokio::test(start_paused = true)]
 async fn a_ping_batched_with_a_push_is_answered_with_the_same_pong() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(62).status("new"));
     let (_, mut rec) = h.track(62);
@@ -375,6 +392,7 @@ async fn a_ping_batched_with_a_push_is_answered_with_the_same_pong() {
 
 #[tokio::test(start_paused = true)]
 async fn disconnect_pushes_follow_the_centrifugo_reconnect_rule() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(
         OrderSpec::new(63)
@@ -420,6 +438,7 @@ async fn disconnect_pushes_follow_the_centrifugo_reconnect_rule() {
 
 #[test]
 fn default_endpoints_are_the_ones_xsollas_sdks_use() {
+    let _watchdog = common::watchdog::arm();
     // Unity: CentrifugoService.cs `Url`, OrderTrackerByWebsockets.cs `BASE_URL`;
     // Unreal: CentrifugoClient.cpp; xsolla-protocol.md §2-4.
     let config = xo_tracker::Config::new(1001);

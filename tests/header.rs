@@ -1,8 +1,12 @@
 //! The committed C header must be exactly what cbindgen generates from the current sources
 //! (in CI the build does not rewrite it, so a stale header fails here).
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 #[test]
 fn header_is_current() {
+    let _watchdog = watchdog::arm();
     let generated = include_str!(concat!(env!("OUT_DIR"), "/xo_tracker.h"));
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/xo_tracker.h"))
@@ -15,6 +19,7 @@ fn header_is_current() {
 
 #[test]
 fn header_declares_every_exported_function() {
+    let _watchdog = watchdog::arm();
     let header = include_str!("../include/xo_tracker.h");
     for name in [
         "xo_version",

@@ -37,6 +37,7 @@ fn leaked_pieces(text: &str, token: &str) -> Vec<String> {
 
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_of_u64_max_does_not_kill_the_tracker() {
+    let _watchdog = common::watchdog::arm();
     for transport in [Transport::PollingOnly, Transport::Centrifugo] {
         let h = Harness::start(transport).await;
         h.sim.faults().centrifugo_refuse(1_000);
@@ -67,6 +68,7 @@ async fn a_retry_after_of_u64_max_does_not_kill_the_tracker() {
 
 #[tokio::test(start_paused = true)]
 async fn an_order_the_api_learns_600_ms_late_is_not_reported_not_found() {
+    let _watchdog = common::watchdog::arm();
     for transport in [
         Transport::Centrifugo,
         Transport::LegacySocket,
@@ -88,6 +90,7 @@ async fn an_order_the_api_learns_600_ms_late_is_not_reported_not_found() {
 
 #[tokio::test(start_paused = true)]
 async fn an_order_that_never_exists_is_not_found_after_the_confirmation_window() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     let started = Instant::now();
     let (_, mut rec) = h.track(22);
@@ -102,6 +105,7 @@ async fn an_order_that_never_exists_is_not_found_after_the_confirmation_window()
 
 #[tokio::test(start_paused = true)]
 async fn server_text_echoing_the_token_past_the_cut_leaks_no_piece_of_it() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     let echo = format!("{} {LONG_TOKEN} and again {LONG_TOKEN}", "x".repeat(190));
     h.sim
@@ -133,6 +137,7 @@ async fn server_text_echoing_the_token_past_the_cut_leaks_no_piece_of_it() {
 
 #[tokio::test(start_paused = true)]
 async fn a_server_that_drops_every_connection_at_once_gets_backoff_not_a_storm() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::with(Transport::Centrifugo, |c| c.timing = Default::default()).await;
     h.sim.add_order(OrderSpec::new(41).status("new"));
     let (handle, mut rec) = h.track(41);
@@ -158,6 +163,7 @@ async fn a_server_that_drops_every_connection_at_once_gets_backoff_not_a_storm()
 
 #[tokio::test(start_paused = true)]
 async fn centrifugo_token_expired_asks_for_a_new_token_while_polling_goes_on() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim
         .faults()
@@ -177,6 +183,7 @@ async fn centrifugo_token_expired_asks_for_a_new_token_while_polling_goes_on() {
 
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_of_an_hour_does_not_time_out_polling() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::with(Transport::PollingOnly, |c| {
         c.timing.polling_deadline = S(120);
     })
@@ -191,6 +198,7 @@ async fn a_retry_after_of_an_hour_does_not_time_out_polling() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stalled_contents_request_still_leaves_room_for_three_attempts() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim
         .add_order(OrderSpec::new(53).status("paid").then_after(S(2), "done"));
@@ -210,6 +218,7 @@ async fn a_stalled_contents_request_still_leaves_room_for_three_attempts() {
 
 #[tokio::test(start_paused = true)]
 async fn stalled_requests_of_other_orders_do_not_delay_a_healthy_final() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     for order in 100..112 {
         h.sim.add_order(OrderSpec::new(order).status("new"));
@@ -231,6 +240,7 @@ async fn stalled_requests_of_other_orders_do_not_delay_a_healthy_final() {
 
 #[tokio::test(start_paused = true)]
 async fn statuses_in_other_letter_case_are_understood() {
+    let _watchdog = common::watchdog::arm();
     for transport in [Transport::Centrifugo, Transport::PollingOnly] {
         let h = Harness::start(transport).await;
         h.sim
@@ -282,6 +292,7 @@ async fn binary_centrifugo(order_id: i64, push_after: Duration) -> (String, Arc<
 
 #[tokio::test(start_paused = true)]
 async fn json_in_binary_websocket_frames_is_understood() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     let (url, connects) = binary_centrifugo(56, S(5)).await;
     let mut config = common::config_for(&h.sim, Transport::Centrifugo);
@@ -366,6 +377,7 @@ async fn hostile_api(limited: u32, retry_after: &'static str) -> (String, Arc<At
 
 #[tokio::test(start_paused = true)]
 async fn a_hostile_api_with_huge_retry_after_and_token_echo_still_gets_a_clean_done() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     let (base, requests) = hostile_api(2, "18446744073709551615").await;
     let mut config = common::config_for(&h.sim, Transport::PollingOnly);

@@ -13,6 +13,7 @@ const S: fn(u64) -> Duration = Duration::from_secs;
 
 #[tokio::test(start_paused = true)]
 async fn pause_closes_the_socket_and_stops_requests_without_spending_the_deadline() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::with(Transport::Centrifugo, |c| {
         c.timing.overall_deadline = S(10 * 60)
     })
@@ -60,6 +61,7 @@ async fn pause_closes_the_socket_and_stops_requests_without_spending_the_deadlin
 
 #[tokio::test(start_paused = true)]
 async fn the_polling_deadline_is_frozen_while_paused() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(51).status("new"));
     let started = tokio::time::Instant::now();
@@ -79,6 +81,7 @@ async fn the_polling_deadline_is_frozen_while_paused() {
 
 #[tokio::test(start_paused = true)]
 async fn trackers_started_while_paused_wait_for_resume() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(52).status("done"));
     h.engine.set_app_active(false);
@@ -92,6 +95,7 @@ async fn trackers_started_while_paused_wait_for_resume() {
 
 #[tokio::test(start_paused = true)]
 async fn network_changed_reconnects_without_waiting_out_the_backoff() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::with(Transport::Centrifugo, |c| {
         c.timing.backoff_min = S(60);
         c.timing.backoff_max = S(120);

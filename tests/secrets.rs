@@ -51,6 +51,7 @@ fn assert_clean(token: &str, texts: impl IntoIterator<Item = String>) {
 #[tokio::test(start_paused = true)]
 #[allow(clippy::await_holding_lock)] // the global lock is meant to cover the whole test
 async fn a_token_echoed_by_the_server_is_redacted() {
+    let _watchdog = common::watchdog::arm();
     let _g = global();
     capture_rust_log();
     let token = "echoed-secret-Qm4x7Yt2";
@@ -103,6 +104,7 @@ async fn a_token_echoed_by_the_server_is_redacted() {
 /// The `Debug`/`Display` of every public value that holds or is built from a token.
 #[test]
 fn tokens_print_redacted() {
+    let _watchdog = common::watchdog::arm();
     let token = Token::new("debug-secret-Hk3").unwrap();
     assert_eq!(format!("{token} {token:?}"), "<redacted> <redacted>");
     let errors = [
@@ -164,6 +166,7 @@ fn wait(what: &str, pred: impl Fn() -> bool) {
 
 #[test]
 fn the_c_log_callback_and_last_error_never_contain_the_token() {
+    let _watchdog = common::watchdog::arm();
     let _g = global();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -6,6 +6,9 @@
 //! backoff); waits are bounded and a watchdog aborts the process (printing the seed) if the stress
 //! deadlocks. Seeds: `XO_STRESS_SEED` (default fixed), rounds: `XO_STRESS_ROUNDS`.
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -355,12 +358,6 @@ impl Drop for Watchdog {
 const TRANSPORTS: [i32; 3] = [0, 1, 2];
 /// The delivery mode of the configuration in force (0 direct, 1 queued).
 static CURRENT_DELIVERY: AtomicI32 = AtomicI32::new(0);
-/// False while the library drops queued final events on reconfigure
-/// (`configure_does_not_drop_an_undispatched_final_event`).
-const CONFIGURE_KEEPS_QUEUED_FINALS: bool = true;
-/// False while a configure racing with a track can orphan the new tracker
-/// (`configure_racing_track_never_orphans_a_tracker`).
-const CONFIGURE_EXCLUDES_TRACK: bool = true;
 const DELIVERIES: [i32; 2] = [0, 1];
 
 struct Round<'a> {
@@ -543,6 +540,7 @@ fn stress_rounds(default: u64) -> u64 {
 
 #[test]
 fn random_interleavings_of_every_entry_point_from_4_threads() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let seed = stress_seed();
     let rounds = stress_rounds(1000);
@@ -623,17 +621,13 @@ fn random_interleavings_of_every_entry_point_from_4_threads() {
         t_ops += t0.elapsed();
         let t1 = Instant::now();
         let had_shutdown = r.shutdowns.load(SeqCst) > 0;
-        // Known library bug (see `configure_does_not_drop_an_undispatched_final_event`): a
-        // configure that replaces a queued-delivery engine drops the final events still queued.
-        // Set CONFIGURE_KEEPS_QUEUED_FINALS once fixed, so the stress checks those rounds too.
-        // Known library bug (see `configure_racing_track_never_orphans_a_tracker`): a configure
-        // that races with xo_track_order can stop the engine the new tracker was registered in.
-        let lost_queue = (!CONFIGURE_KEEPS_QUEUED_FINALS && r.queued_reconfigures.load(SeqCst) > 0)
-            || (!CONFIGURE_EXCLUDES_TRACK && r.reconfigures.load(SeqCst) > 0);
+        // Reconfigured rounds are checked too: a configure neither drops a queued final event
+        // (`configure_does_not_drop_an_undispatched_final_event`) nor orphans a tracker started
+        // while it runs (`configure_racing_track_never_orphans_a_tracker`).
         let wait_until = Instant::now() + Duration::from_secs(10);
         loop {
             let pending: Vec<_> = all_probes(&r).into_iter().filter(|p| !p.done()).collect();
-            if had_shutdown || lost_queue || pending.is_empty() {
+            if had_shutdown || pending.is_empty() {
                 break;
             }
             if Instant::now() > wait_until {
@@ -760,6 +754,7 @@ fn wait_for(what: &str, mut pred: impl FnMut() -> bool) {
 /// thrown away.
 #[test]
 fn configure_does_not_drop_an_undispatched_final_event() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let host = SimHost::start();
     host.sim.add_order(OrderSpec::new(2_000_001).status("done"));
@@ -797,6 +792,7 @@ fn configure_does_not_drop_an_undispatched_final_event() {
 /// tracker never delivers an event.
 #[test]
 fn configure_racing_track_never_orphans_a_tracker() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let host = SimHost::start();
     host.sim.add_order(OrderSpec::new(2_000_010).status("done"));
@@ -866,6 +862,7 @@ fn configure_racing_track_never_orphans_a_tracker() {
 /// is shutting the library down.
 #[test]
 fn dispatch_inside_a_callback_is_refused_during_shutdown() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let host = SimHost::start();
     host.sim.add_order(OrderSpec::new(2_000_020).status("done"));
@@ -912,6 +909,7 @@ fn dispatch_inside_a_callback_is_refused_during_shutdown() {
 /// applied completely. It must not both fail and change the configuration.
 #[test]
 fn configure_inside_a_callback_is_all_or_nothing() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     let host = SimHost::start();
     host.sim.add_order(OrderSpec::new(2_000_002).status("done"));
@@ -967,6 +965,7 @@ fn configure_inside_a_callback_is_all_or_nothing() {
 /// Shutdown and cancel from inside callbacks, in both delivery modes.
 #[test]
 fn cancel_and_shutdown_inside_callbacks_in_both_delivery_modes() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     take_violations();
     let host = SimHost::start();
@@ -1052,6 +1051,7 @@ fn assert_every_entry_point_refuses_politely(when: &str, stale_handle: i64) {
 
 #[test]
 fn bad_input_at_every_entry_point_is_refused_and_the_live_tracker_is_unharmed() {
+    let _watchdog = watchdog::arm();
     let _g = global();
     take_violations();
     let host = SimHost::start();

@@ -85,6 +85,7 @@ async fn tracker_dies_at(point: &str, transport: Transport) {
 
 #[tokio::test(start_paused = true)]
 async fn a_tracker_that_panics_ends_with_one_failed_final() {
+    let _watchdog = common::watchdog::arm();
     install_hooks();
     let _turn = SERIAL.lock().await;
     tracker_dies_at("tracker.request", Transport::PollingOnly).await;
@@ -96,6 +97,7 @@ async fn a_tracker_that_panics_ends_with_one_failed_final() {
 
 #[tokio::test(start_paused = true)]
 async fn a_check_that_panics_answers_once_with_failed() {
+    let _watchdog = common::watchdog::arm();
     install_hooks();
     let _turn = SERIAL.lock().await;
     let h = Harness::start(Transport::PollingOnly).await;
@@ -153,6 +155,7 @@ async fn socket_dies_at(point: &str, transport: Transport, skip: u32) {
 
 #[tokio::test(start_paused = true)]
 async fn a_socket_task_that_panics_is_replaced_by_polling_and_restarted() {
+    let _watchdog = common::watchdog::arm();
     install_hooks();
     let _turn = SERIAL.lock().await;
     socket_dies_at("socket.connected", Transport::Centrifugo, 0).await;
@@ -163,6 +166,7 @@ async fn a_socket_task_that_panics_is_replaced_by_polling_and_restarted() {
 
 #[tokio::test(start_paused = true)]
 async fn a_socket_task_that_panics_while_reconnecting_restarts() {
+    let _watchdog = common::watchdog::arm();
     install_hooks();
     let _turn = SERIAL.lock().await;
     let h = Harness::start(Transport::Centrifugo).await;
@@ -186,6 +190,7 @@ async fn a_socket_task_that_panics_while_reconnecting_restarts() {
 
 #[tokio::test(start_paused = true)]
 async fn a_panic_while_delivering_loses_no_later_event() {
+    let _watchdog = common::watchdog::arm();
     install_hooks();
     let _turn = SERIAL.lock().await;
     let h = Harness::start(Transport::PollingOnly).await;
@@ -267,6 +272,7 @@ async fn every_await_point_of(label: &'static str, transport: Transport) -> u32 
 
 #[tokio::test(start_paused = true)]
 async fn a_panic_at_any_await_point_of_any_task_keeps_the_promise() {
+    let _watchdog = common::watchdog::arm();
     install_hooks();
     let _turn = SERIAL.lock().await;
     let mut covered = Vec::new();
@@ -287,6 +293,7 @@ async fn a_panic_at_any_await_point_of_any_task_keeps_the_promise() {
 
 #[test]
 fn every_fault_point_is_visited_by_a_test() {
+    let _watchdog = common::watchdog::arm();
     let source = include_str!("supervision.rs");
     for point in fault::POINTS {
         assert!(

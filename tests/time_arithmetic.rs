@@ -3,6 +3,9 @@
 //! it. A value from the network once overflowed `Instant + Duration` inside a tracker task; this
 //! test fails if that kind of code comes back.
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 use std::path::{Path, PathBuf};
 
 /// Why a line of source is unchecked time arithmetic, if it is.
@@ -63,6 +66,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn the_detector_catches_each_kind_of_unchecked_arithmetic() {
+    let _watchdog = watchdog::arm();
     for bad in [
         "let at = Instant::now() + wait;",
         "deadline: tokio::time::Instant = start + limit,",
@@ -89,6 +93,7 @@ fn the_detector_catches_each_kind_of_unchecked_arithmetic() {
 
 #[test]
 fn no_unchecked_time_arithmetic_outside_src_time_rs() {
+    let _watchdog = watchdog::arm();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);

@@ -14,6 +14,7 @@ const S: fn(u64) -> Duration = Duration::from_secs;
 
 #[tokio::test(start_paused = true)]
 async fn centrifugo_push_delivers_new_paid_done_with_contents() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(
         OrderSpec::new(42)
@@ -42,6 +43,7 @@ async fn centrifugo_push_delivers_new_paid_done_with_contents() {
 
 #[tokio::test(start_paused = true)]
 async fn a_status_pushed_before_the_socket_was_up_is_seen_by_the_first_request() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     // The order became final before tracking started and its push was never delivered.
     h.sim
@@ -55,6 +57,7 @@ async fn a_status_pushed_before_the_socket_was_up_is_seen_by_the_first_request()
 
 #[tokio::test(start_paused = true)]
 async fn a_change_during_the_connect_gap_is_caught_by_the_request_after_connecting() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(
         OrderSpec::new(8)
@@ -70,6 +73,7 @@ async fn a_change_during_the_connect_gap_is_caught_by_the_request_after_connecti
 
 #[tokio::test(start_paused = true)]
 async fn refused_socket_falls_back_to_polling_every_3_seconds() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.faults().centrifugo_refuse(1_000_000);
     h.sim
@@ -97,6 +101,7 @@ async fn refused_socket_falls_back_to_polling_every_3_seconds() {
 
 #[tokio::test(start_paused = true)]
 async fn socket_restored_while_polling_stops_polling_without_duplicate_statuses() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.faults().centrifugo_refuse(2);
     h.sim.add_order(
@@ -127,6 +132,7 @@ async fn socket_restored_while_polling_stops_polling_without_duplicate_statuses(
 
 #[tokio::test(start_paused = true)]
 async fn socket_reset_and_clean_close_mid_tracking_fall_back_then_reconnect() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim
         .add_order(OrderSpec::new(11).status("new").then_after(S(600), "done"));
@@ -156,6 +162,7 @@ async fn socket_reset_and_clean_close_mid_tracking_fall_back_then_reconnect() {
 
 #[tokio::test(start_paused = true)]
 async fn a_silent_socket_is_declared_dead_after_ping_plus_10_seconds() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(12).status("new"));
     let (_, mut rec) = h.track(12);
@@ -180,6 +187,7 @@ async fn a_silent_socket_is_declared_dead_after_ping_plus_10_seconds() {
 
 #[tokio::test(start_paused = true)]
 async fn pings_are_answered_so_a_healthy_socket_stays_up() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim
         .add_order(OrderSpec::new(13).status("new").then_after(S(200), "done"));
@@ -198,6 +206,7 @@ async fn pings_are_answered_so_a_healthy_socket_stays_up() {
 
 #[tokio::test(start_paused = true)]
 async fn a_rejected_connect_is_not_retried_and_polling_finishes_the_job() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim
         .faults()
@@ -225,6 +234,7 @@ async fn a_rejected_connect_is_not_retried_and_polling_finishes_the_job() {
 
 #[tokio::test(start_paused = true)]
 async fn a_temporary_connect_error_is_retried_with_backoff() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim
         .faults()
@@ -242,6 +252,7 @@ async fn a_temporary_connect_error_is_retried_with_backoff() {
 
 #[tokio::test(start_paused = true)]
 async fn frames_with_several_messages_garbage_and_foreign_orders_are_handled() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(16).status("new"));
     let (_, mut rec) = h.track(16);
@@ -280,6 +291,7 @@ async fn frames_with_several_messages_garbage_and_foreign_orders_are_handled() {
 
 #[tokio::test(start_paused = true)]
 async fn an_oversized_frame_drops_the_socket_and_polling_takes_over() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(17).status("new"));
     let (_, mut rec) = h.track(17);
@@ -298,6 +310,7 @@ async fn an_oversized_frame_drops_the_socket_and_polling_takes_over() {
 
 #[tokio::test(start_paused = true)]
 async fn canceled_and_expired_end_tracking() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(
         OrderSpec::new(18)
@@ -334,6 +347,7 @@ async fn canceled_and_expired_end_tracking() {
 
 #[tokio::test(start_paused = true)]
 async fn many_orders_share_one_centrifugo_connection() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     let mut recorders = Vec::new();
     for id in 100..150 {
@@ -359,6 +373,7 @@ async fn many_orders_share_one_centrifugo_connection() {
 
 #[tokio::test(start_paused = true)]
 async fn the_socket_is_reestablished_every_5_minutes() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(
         OrderSpec::new(20)
@@ -381,6 +396,7 @@ async fn the_socket_is_reestablished_every_5_minutes() {
 
 #[tokio::test(start_paused = true)]
 async fn polling_gives_up_after_10_minutes_without_a_final_status() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim
         .add_order(OrderSpec::new(21).status("new").then_after(S(30), "paid"));
@@ -403,6 +419,7 @@ async fn polling_gives_up_after_10_minutes_without_a_final_status() {
 
 #[tokio::test(start_paused = true)]
 async fn the_overall_deadline_ends_even_a_healthy_socket() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::with(Transport::Centrifugo, |c| {
         c.timing.overall_deadline = S(20 * 60)
     })
@@ -418,6 +435,7 @@ async fn the_overall_deadline_ends_even_a_healthy_socket() {
 
 #[tokio::test(start_paused = true)]
 async fn server_errors_are_retried_until_the_server_recovers() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(23).status("done"));
     h.sim.faults().http_error(23, 2, 500);
@@ -431,6 +449,7 @@ async fn server_errors_are_retried_until_the_server_recovers() {
 
 #[tokio::test(start_paused = true)]
 async fn rate_limiting_honours_retry_after() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(24).status("done"));
     h.sim.faults().http_rate_limit(24, 1, 30);
@@ -447,6 +466,7 @@ async fn rate_limiting_honours_retry_after() {
 
 #[tokio::test(start_paused = true)]
 async fn slow_responses_time_out_and_are_retried() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(25).status("done"));
     h.sim.faults().http_delay(25, 1, S(60));
@@ -458,6 +478,7 @@ async fn slow_responses_time_out_and_are_retried() {
 
 #[tokio::test(start_paused = true)]
 async fn dropped_http_connections_are_retried() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(26).status("done"));
     h.sim.faults().http_drop(26, 2);
@@ -467,6 +488,7 @@ async fn dropped_http_connections_are_retried() {
 
 #[tokio::test(start_paused = true)]
 async fn unauthorized_asks_for_a_token_and_continues_with_the_new_one() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim
         .add_order(OrderSpec::new(27).status("new").then_after(S(40), "done"));
@@ -487,6 +509,7 @@ async fn unauthorized_asks_for_a_token_and_continues_with_the_new_one() {
 
 #[tokio::test(start_paused = true)]
 async fn unauthorized_without_a_new_token_ends_after_the_token_wait() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(28).status("new"));
     h.sim.expire_token(TOKEN);
@@ -507,6 +530,7 @@ async fn unauthorized_without_a_new_token_ends_after_the_token_wait() {
 
 #[tokio::test(start_paused = true)]
 async fn an_expired_socket_token_is_replaced_with_update_token() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(29).status("new"));
     let (handle, mut rec) = h.track(29);
@@ -531,6 +555,7 @@ async fn an_expired_socket_token_is_replaced_with_update_token() {
 
 #[tokio::test(start_paused = true)]
 async fn not_found_is_confirmed_before_giving_up() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     let (_, mut rec) = h.track(404404);
     let events = rec.until_last().await;
@@ -548,6 +573,7 @@ async fn not_found_is_confirmed_before_giving_up() {
 
 #[tokio::test(start_paused = true)]
 async fn a_missing_order_that_appears_before_the_confirmation_is_tracked() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(30).status("done"));
     h.sim.faults().http_error(30, 1, 404);
@@ -557,6 +583,7 @@ async fn a_missing_order_that_appears_before_the_confirmation_is_tracked() {
 
 #[tokio::test(start_paused = true)]
 async fn unprocessable_requests_fail_at_once() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::PollingOnly).await;
     h.sim.add_order(OrderSpec::new(31).status("new"));
     h.sim.faults().http_error(31, 1, 422);
@@ -571,6 +598,7 @@ async fn unprocessable_requests_fail_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn legacy_socket_delivers_and_falls_back() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::LegacySocket).await;
     h.sim.add_order(
         OrderSpec::new(32)
@@ -596,6 +624,7 @@ async fn legacy_socket_delivers_and_falls_back() {
 
 #[tokio::test(start_paused = true)]
 async fn legacy_socket_is_reestablished_and_survives_resets() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::LegacySocket).await;
     h.sim.add_order(
         OrderSpec::new(34)
@@ -615,6 +644,7 @@ async fn legacy_socket_is_reestablished_and_survives_resets() {
 
 #[tokio::test(start_paused = true)]
 async fn cancel_stops_events_and_forgets_the_handle() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim
         .add_order(OrderSpec::new(35).status("new").then_after(S(5), "done"));
@@ -636,6 +666,7 @@ async fn cancel_stops_events_and_forgets_the_handle() {
 
 #[tokio::test(start_paused = true)]
 async fn queued_delivery_waits_for_dispatch() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::with(Transport::Centrifugo, queued).await;
     h.sim.add_order(OrderSpec::new(36).status("done"));
     let (_, mut rec) = h.track(36);
@@ -661,6 +692,7 @@ async fn queued_delivery_waits_for_dispatch() {
 
 #[tokio::test(start_paused = true)]
 async fn cancel_drops_queued_events() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::with(Transport::PollingOnly, queued).await;
     h.sim.add_order(OrderSpec::new(37).status("done"));
     let (handle, mut rec) = h.track(37);
@@ -674,6 +706,7 @@ async fn cancel_drops_queued_events() {
 
 #[tokio::test(start_paused = true)]
 async fn check_order_answers_once_with_status_and_contents() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(38).status("paid"));
     let (listener, mut rec) = recorder();
@@ -702,6 +735,7 @@ async fn check_order_answers_once_with_status_and_contents() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_cancels_everything_and_refuses_new_work() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(40).status("new"));
     let (_, mut rec) = h.track(40);
@@ -719,6 +753,7 @@ async fn shutdown_cancels_everything_and_refuses_new_work() {
 
 #[tokio::test(start_paused = true)]
 async fn a_pushed_done_is_final_within_one_request_timeout_even_if_contents_are_slow() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(41).status("new"));
     let (_, mut rec) = h.track(41);
@@ -738,6 +773,7 @@ async fn a_pushed_done_is_final_within_one_request_timeout_even_if_contents_are_
 
 #[tokio::test(start_paused = true)]
 async fn joining_a_live_connection_needs_only_the_first_request() {
+    let _watchdog = common::watchdog::arm();
     let h = Harness::start(Transport::Centrifugo).await;
     h.sim.add_order(OrderSpec::new(43).status("new"));
     h.sim.add_order(OrderSpec::new(44).status("new"));

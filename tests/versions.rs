@@ -2,6 +2,9 @@
 //! changelog tell one story. The C ABI version is the crate's breaking-change number (the major
 //! version, or the minor one while the major is 0).
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 use std::fs;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -20,6 +23,7 @@ fn json_string(text: &str, key: &str) -> String {
 
 #[test]
 fn the_abi_version_is_the_crates_breaking_change_number() {
+    let _watchdog = watchdog::arm();
     let version = env!("CARGO_PKG_VERSION");
     let mut parts = version
         .split('.')
@@ -34,6 +38,7 @@ fn the_abi_version_is_the_crates_breaking_change_number() {
 
 #[test]
 fn packages_and_changelog_carry_the_crate_version() {
+    let _watchdog = watchdog::arm();
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
         json_string(&read("bindings/csharp/package.json"), "version"),

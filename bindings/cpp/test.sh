@@ -12,7 +12,10 @@
 #    plain, -fno-exceptions -fno-rtti (as Unreal builds), and -fsanitize=address,undefined;
 # 3. the Unreal plugin: every source compiled with g++ -fsyntax-only against stand-in engine
 #    declarations (bindings/unreal/standin), and the plugin layout.
-# Ends with "N passed, N failed" over everything; exits non-zero on any failure.
+# Each suite build runs under a time limit (XO_CPP_SUITE_LIMIT seconds, default 300): a hang fails.
+# Ends with "N passed, N failed" counting each suite test once (it passes only if it passes in
+# all three builds), after a "static checks: N passed, N failed" line for 1 and 3 (not added to
+# the test count); exits non-zero on any failure of either.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -31,10 +34,16 @@ for f in "$lib_dir/libxo_tracker.so" "$sim_bin"; do
   [[ -e "$f" ]] || { echo "missing $f: build the workspace first (cargo build --workspace)" >&2; exit 1; }
 done
 
+# Static checks (compiles, the Unreal plugin's layout and sources) and suite tests are counted apart.
 passed=0
 failed=0
 pass() { passed=$((passed + 1)); echo "ok   $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+suite_problems=0 # a build of the suite that crashed, timed out or exited non-zero without a FAIL
+declare -A verdict=() # test name -> "ok" while it passed in every build run so far, else "FAIL"
+declare -A builds_seen=() # test name -> how many builds reported it
+tests_order=()
+builds_run=0
 # Runs a command counted as one check.
 check() {
   local name="$1"; shift
@@ -71,24 +80,35 @@ src="$here/tests/test_wrapper.cpp"
 "${cxx[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
   "$src" "${link[@]}" -o "$out/test_sanitized"
 
-# Runs one build of the suite and adds its "N passed, N failed" line to the totals.
+# Runs one build of the suite under the time limit and records each test's verdict ("ok|FAIL
+# <name> (<n> ms)" lines): a test passes only if it passes in every build.
+suite_limit=${XO_CPP_SUITE_LIMIT:-300}
 run_suite() {
   local name="$1"; shift
-  step "suite: $name"
+  step "suite: $name (time limit $suite_limit s)"
   local log="$out/$name.log" status=0 started=$SECONDS
-  "$@" "$sim_bin" 2>&1 | tee "$log" || status=$?
+  { rc=0; timeout -k 10 "$suite_limit" "$@" "$sim_bin" 2>&1 || rc=$?; echo "$rc" >"$log.status"; } | tee "$log"
+  status=$(cat "$log.status")
+  builds_run=$((builds_run + 1))
+  local word test
+  while read -r word test; do
+    if [[ -z ${verdict[$test]+set} ]]; then tests_order+=("$test"); verdict[$test]=ok; builds_seen[$test]=0; fi
+    builds_seen[$test]=$((builds_seen[$test] + 1))
+    [[ $word == ok ]] || verdict[$test]=FAIL
+  done < <(sed -nE 's/^(ok|FAIL) +([A-Za-z0-9_]+) \([0-9]+ ms\)$/\1 \2/p' "$log")
   local summary
-  summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
-  if [[ -z "$summary" ]]; then
-    fail "suite $name ended without a summary (exit $status)"
-    return
+  summary=$(tail -n 1 "$log")
+  if ((status == 124 || status == 137)); then
+    echo "FAIL suite $name TIMED OUT after $suite_limit s (a test hangs): see $log"
+    suite_problems=$((suite_problems + 1))
+  elif [[ ! $summary =~ ^[0-9]+\ passed,\ [0-9]+\ failed$ ]]; then
+    echo "FAIL suite $name ended without a summary line (exit $status): see $log"
+    suite_problems=$((suite_problems + 1))
+  elif ((status != 0)) && [[ $summary == *" 0 failed" ]]; then
+    echo "FAIL suite $name exited with $status although no test failed"
+    suite_problems=$((suite_problems + 1))
   fi
-  local p f
-  read -r p _ f _ <<<"$summary"
-  passed=$((passed + p))
-  failed=$((failed + f))
-  if ((status != 0 && f == 0)); then fail "suite $name exited with $status"; fi
-  echo "suite $name: $summary in $((SECONDS - started)) s"
+  echo "build $name: $summary (exit $status) in $((SECONDS - started)) s"
 }
 
 run_suite plain "$out/test_plain"
@@ -101,16 +121,31 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
   run_suite sanitized "$out/test_sanitized"
 
 step "Unreal plugin: sources against stand-in engine declarations"
-LIB_DIR="$lib_dir" "$root/bindings/unreal/check.sh" "$out/unreal" | tee "$out/unreal.log" || true
-summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out/unreal.log" | tail -n 1 || true)
-if [[ -z "$summary" ]]; then
-  fail "unreal check ended without a summary"
+{ rc=0; LIB_DIR="$lib_dir" timeout -k 10 300 "$root/bindings/unreal/check.sh" "$out/unreal" || rc=$?; echo "$rc" >"$out/unreal.status"; } |
+  tee "$out/unreal.log"
+status=$(cat "$out/unreal.status")
+summary=$(tail -n 1 "$out/unreal.log")
+if [[ ! $summary =~ ^[0-9]+\ passed,\ [0-9]+\ failed$ ]]; then
+  fail "unreal check ended without a summary line (exit $status)"
 else
   read -r p _ f _ <<<"$summary"
   passed=$((passed + p))
   failed=$((failed + f))
+  if ((status != 0 && f == 0)); then fail "unreal check exited with $status although no check failed"; fi
 fi
 
 step "summary"
-echo "$passed passed, $failed failed"
-((failed == 0))
+tests_passed=0 tests_failed=0
+for test in "${tests_order[@]}"; do
+  # A test missing from a build (it crashed or hung before reaching it) did not pass there.
+  if [[ ${verdict[$test]} == ok ]] && ((builds_seen[$test] == builds_run)); then
+    tests_passed=$((tests_passed + 1))
+  else
+    tests_failed=$((tests_failed + 1))
+    echo "FAIL $test (in at least one of the $builds_run builds)"
+  fi
+done
+tests_failed=$((tests_failed + suite_problems))
+echo "static checks: $passed passed, $failed failed"
+echo "$tests_passed passed, $tests_failed failed"
+((failed == 0 && tests_failed == 0))

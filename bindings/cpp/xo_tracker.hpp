@@ -27,12 +27,20 @@
 //   returns; in Delivery::Queued mode they run inside Session::dispatch() on the calling thread.
 // - Do not call into the library from a log callback. The log callback slot and the one-Session
 //   flag are per binary: set and clear the log callback, and start sessions, from one module.
+// - Callbacks must not throw, and an exception never reaches the library: the trampolines the
+//   library calls are noexcept and, when exceptions are enabled, catch everything an event or log
+//   callback throws (an exception unwinding into the library's extern "C" frame would abort the
+//   process). A caught exception goes to the hook set with set_callback_exception_hook(); without
+//   a hook, one thrown by an event callback is reported as an Error line through the log callback
+//   (if one is set) and one thrown by the log callback is dropped. The tracker goes on: later
+//   events are delivered as usual. With -fno-exceptions there is nothing to catch.
 #ifndef XO_TRACKER_HPP
 #define XO_TRACKER_HPP
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -46,6 +54,13 @@
 #include <vector>
 
 #include "xo_tracker.h"
+
+// 1 when this translation unit is compiled with C++ exceptions (GCC/Clang -fexceptions, MSVC /EHsc).
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define XO_TRACKER_HPP_EXCEPTIONS 1
+#else
+#define XO_TRACKER_HPP_EXCEPTIONS 0
+#endif
 
 namespace xo {
 
@@ -505,11 +520,32 @@ struct CallbackState {
     std::atomic<bool> release_after_call{false};
 };
 
-inline void event_trampoline(void* userdata, const xo_event* event) {
+// Reports an exception caught from a callback (defined with the logging below).
+inline void report_callback_exception(const char* callback, const char* what) noexcept;
+
+// Runs `fn` (a host callback); with exceptions enabled, catches whatever it throws and reports it.
+template <class Fn>
+inline void call_host(const char* callback, Fn&& fn) noexcept {
+#if XO_TRACKER_HPP_EXCEPTIONS
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        report_callback_exception(callback, e.what());
+    } catch (...) {
+        report_callback_exception(callback, "an exception not derived from std::exception");
+    }
+#else
+    (void)callback;
+    fn();
+#endif
+}
+
+// What the library calls for every event. noexcept: nothing may unwind into the library.
+inline void event_trampoline(void* userdata, const xo_event* event) noexcept {
     auto* state = static_cast<CallbackState*>(userdata);
     if (state == nullptr || event == nullptr) return;
     state->running_on.store(std::this_thread::get_id(), std::memory_order_relaxed);
-    if (state->callback) state->callback(EventView(*event));
+    if (state->callback) call_host("event callback", [&] { state->callback(EventView(*event)); });
     const bool release = state->release_after_call.load(std::memory_order_relaxed);
     state->running_on.store(std::thread::id(), std::memory_order_release);  // last access unless `release`
     if (release) delete state;
@@ -787,16 +823,60 @@ inline bool& in_log_callback() noexcept {
     return inside;
 }
 
-inline void log_trampoline(void* userdata, int32_t level, const char* message) {
+// What the library calls for every log line. noexcept: nothing may unwind into the library.
+inline void log_trampoline(void* userdata, int32_t level, const char* message) noexcept {
     auto* slot = static_cast<LogSlot*>(userdata);
-    std::lock_guard<std::mutex> lock(slot->mutex);
-    if (!slot->callback) return;
-    in_log_callback() = true;
-    slot->callback(static_cast<LogLevel>(level), message ? std::string_view(message) : std::string_view());
-    in_log_callback() = false;
+    call_host("log callback", [&] {
+        std::lock_guard<std::mutex> lock(slot->mutex);
+        if (!slot->callback) return;
+        in_log_callback() = true;
+        struct Reset {
+            ~Reset() { in_log_callback() = false; }
+        } reset;
+        slot->callback(static_cast<LogLevel>(level), message ? std::string_view(message) : std::string_view());
+    });
 }
 
 }  // namespace detail
+
+// Receives every exception the wrapper caught from a callback: `callback` is "event callback" or
+// "log callback", `what` the exception's what() (or a fixed text). It runs on the thread that ran
+// the callback, right after it threw; it must not throw (it is called from a noexcept function).
+using CallbackExceptionHook = void (*)(const char* callback, const char* what);
+
+namespace detail {
+inline std::atomic<CallbackExceptionHook>& exception_hook() noexcept {
+    static std::atomic<CallbackExceptionHook> hook{nullptr};
+    return hook;
+}
+
+inline void report_callback_exception(const char* callback, const char* what) noexcept {
+    if (CallbackExceptionHook hook = exception_hook().load()) {
+        hook(callback, what);
+        return;
+    }
+    if (std::strcmp(callback, "event callback") != 0) return;  // the log callback itself threw
+    call_host("log callback", [&] {
+        LogSlot& slot = log_slot();
+        std::lock_guard<std::mutex> lock(slot.mutex);
+        if (!slot.callback) return;
+        std::string line = "xo_tracker.hpp: an event callback threw (";
+        line += what;
+        line += "); the exception was caught and dropped, tracking goes on";
+        in_log_callback() = true;
+        struct Reset {
+            ~Reset() { in_log_callback() = false; }
+        } reset;
+        slot.callback(LogLevel::Error, line);
+    });
+}
+}  // namespace detail
+
+// Sets the hook receiving exceptions caught from event and log callbacks (nullptr: the default,
+// see the rules at the top of this header); returns the previous one. Only useful with exceptions.
+inline CallbackExceptionHook set_callback_exception_hook(CallbackExceptionHook hook) noexcept {
+    return detail::exception_hook().exchange(hook);
+}
 
 // Installs a log callback receiving lines up to `max_level`, on any thread. Lines never contain
 // tokens. Not callable from inside the log callback.

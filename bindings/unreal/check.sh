@@ -154,6 +154,15 @@ for platform in WINDOWS MAC ANDROID IOS LINUX_ARM64; do
   expect "XoTrackerModule.cpp (c++17, $platform)" \
     g++ -std=c++17 "${flags[@]}" "${defines[@]}" "$module/Private/XoTrackerModule.cpp"
 done
+# Callbacks reach the library only through xo_tracker.hpp's noexcept, catching trampolines: the
+# plugin declares no extern "C" callback of its own and passes none to the C API directly. Its
+# sources also compile with exceptions on (a project may enable them for this module).
+expect "the plugin registers callbacks only through xo_tracker.hpp's noexcept trampolines" bash -c \
+  "! grep -rnE 'extern \"C\"|xo_(track_order|check_order|set_log_callback)[[:space:]]*\\(' '$module'"
+for f in "$module"/Private/*.cpp; do
+  expect "$(basename "$f") (c++17, Linux, exceptions on)" \
+    g++ -std=c++17 "${flags[@]/-fno-exceptions/-fexceptions}" -DSTANDIN_PLATFORM_LINUX=1 "$f"
+done
 # The stand-ins must be strict enough to catch drift: a wrong override signature must fail.
 sed 's/bool Tick(float DeltaTime);/bool Tick(double DeltaTime);/' "$module/Public/XoTrackerModule.h" >"$work/XoTrackerModule.h"
 sed 's|bool FXoTrackerModule::Tick(float /\*DeltaTime\*/)|bool FXoTrackerModule::Tick(double /*DeltaTime*/)|' \

@@ -120,6 +120,7 @@ mod tests {
 
     #[test]
     fn order_paths() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(
             parse_order_path("/api/v2/project/1001/order/42"),
             Some((1001, 42))
@@ -131,6 +132,7 @@ mod tests {
 
     #[test]
     fn error_bodies_are_json_with_the_status() {
+        let _watchdog = crate::test_watchdog::arm();
         for status in [400, 401, 404, 422, 429, 500, 502, 503] {
             let response = error_response(status);
             let body: serde_json::Value =

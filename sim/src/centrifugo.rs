@@ -402,6 +402,7 @@ mod tests {
 
     #[test]
     fn messages_are_valid_json_with_escaped_strings() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(
             parse(&push_message(7, 42, "pa\"id", 3)),
             json!({"push":{"channel":"orders:7","pub":{"data":{"order_id":42,"status":"pa\"id"},"offset":3}}})

@@ -258,6 +258,7 @@ mod tests {
 
     #[test]
     fn http_faults_are_consumed_in_order() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut f = FaultState::default();
         f.queue_http(1, 2, HttpFault::Error(500));
         f.queue_http(1, 0, HttpFault::Drop); // n = 0 queues nothing
@@ -273,6 +274,7 @@ mod tests {
 
     #[test]
     fn counters_count_down() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut f = FaultState {
             centrifugo_refuse: 1,
             centrifugo_garbage: 1,

@@ -422,6 +422,7 @@ mod tests {
 
     #[test]
     fn parses_a_head_and_leaves_the_rest() {
+        let _watchdog = crate::test_watchdog::arm();
         let text = "GET /a/b?x=1&y=2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcNEXT";
         let (len, req, body) = parse(text).expect("valid").expect("complete");
         assert_eq!(&text[len..], "abcNEXT");
@@ -435,6 +436,7 @@ mod tests {
 
     #[test]
     fn keep_alive_rules() {
+        let _watchdog = crate::test_watchdog::arm();
         let close = parse("GET / HTTP/1.1\r\nConnection: Upgrade, close\r\n\r\n");
         assert!(!close.expect("valid").expect("complete").1.keep_alive);
         let old = parse("GET / HTTP/1.0\r\n\r\n");
@@ -445,6 +447,7 @@ mod tests {
 
     #[test]
     fn partial_and_rejected_heads() {
+        let _watchdog = crate::test_watchdog::arm();
         assert!(matches!(parse("GET / HTTP/1.1\r\nHost:"), Ok(None)));
         assert!(matches!(
             parse("\x01\x02\r\n\r\n"),
@@ -467,6 +470,7 @@ mod tests {
 
     #[test]
     fn responses_carry_length_and_connection() {
+        let _watchdog = crate::test_watchdog::arm();
         let bytes = Response::json(429, "{}")
             .with_header("Retry-After", "3")
             .encode(true);

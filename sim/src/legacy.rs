@@ -114,6 +114,7 @@ mod tests {
 
     #[test]
     fn status_message_shape() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(
             status_message(42, "paid"),
             r#"{"order_id":42,"status":"paid"}"#

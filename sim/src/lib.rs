@@ -31,6 +31,11 @@ mod state;
 mod stats;
 mod ws;
 
+/// The wall-clock watchdog of the unit tests (test infrastructure shared with the library's tests).
+#[cfg(test)]
+#[path = "../../tests/common/watchdog.rs"]
+mod test_watchdog;
+
 pub use faults::Faults;
 pub use orders::{sample_contents, OrderSpec};
 pub use sim::{Sim, SimConfig};

@@ -130,6 +130,11 @@ async fn serve(options: Options) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The wall-clock watchdog of the unit tests (test infrastructure shared with the library's tests).
+#[cfg(test)]
+#[path = "../../tests/common/watchdog.rs"]
+mod test_watchdog;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +145,7 @@ mod tests {
 
     #[test]
     fn parses_every_option() {
+        let _watchdog = crate::test_watchdog::arm();
         let o = parse_args(args(&[
             "--port",
             "8080",
@@ -157,6 +163,7 @@ mod tests {
 
     #[test]
     fn defaults_and_errors() {
+        let _watchdog = crate::test_watchdog::arm();
         let o = parse_args(args(&[])).expect("no arguments is valid");
         assert_eq!(o.port, 0);
         assert_eq!(o.config, SimConfig::default());

@@ -179,6 +179,7 @@ mod tests {
 
     #[test]
     fn handles_can_be_shared_across_threads() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_send_sync::<Sim>();
         assert_send_sync::<Faults>();
         assert_send_sync::<Stats>();
@@ -186,6 +187,7 @@ mod tests {
 
     #[test]
     fn handle_methods_work_from_a_thread_outside_the_runtime() {
+        let _watchdog = crate::test_watchdog::arm();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

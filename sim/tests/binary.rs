@@ -48,6 +48,7 @@ async fn wait_exit(child: &mut Child) -> ExitStatus {
 
 #[tokio::test]
 async fn serves_the_control_api_and_the_endpoints_until_shutdown() {
+    let _watchdog = common::watchdog::arm();
     let (mut child, addr) = spawn(&["--project-id", "7", "--ping-secs", "3"]);
     let mut http = HttpClient::connect(addr).await;
     let mut post = async |path: &str, body: serde_json::Value| {
@@ -101,6 +102,7 @@ async fn serves_the_control_api_and_the_endpoints_until_shutdown() {
 
 #[tokio::test]
 async fn exits_when_stdin_reaches_end_of_file() {
+    let _watchdog = common::watchdog::arm();
     let (mut child, addr) = spawn(&[]);
     let mut http = HttpClient::connect(addr).await;
     let r = http
@@ -114,6 +116,7 @@ async fn exits_when_stdin_reaches_end_of_file() {
 
 #[tokio::test]
 async fn rejects_bad_arguments() {
+    let _watchdog = common::watchdog::arm();
     let status = Command::new(env!("CARGO_BIN_EXE_xo-sim"))
         .arg("--bogus")
         .stdin(Stdio::null())

@@ -22,6 +22,7 @@ fn push_of(order_id: i64, status: &str) -> impl Fn(&Value) -> bool + '_ {
 
 #[tokio::test(start_paused = true)]
 async fn connect_reply_has_the_documented_shape_and_the_command_is_recorded() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let mut ws = ws_connect(&sim.centrifugo_url()).await.expect("upgrade");
     let command = connect_command(7, "tok-1", 1001);
@@ -52,6 +53,7 @@ async fn connect_reply_has_the_documented_shape_and_the_command_is_recorded() {
 
 #[tokio::test(start_paused = true)]
 async fn pings_every_interval_and_counts_pongs() {
+    let _watchdog = common::watchdog::arm();
     let sim = Sim::start(SimConfig {
         ping_interval_secs: 5,
         ..SimConfig::default()
@@ -74,6 +76,7 @@ async fn pings_every_interval_and_counts_pongs() {
 
 #[tokio::test(start_paused = true)]
 async fn pings_can_be_disabled() {
+    let _watchdog = common::watchdog::arm();
     let sim = Sim::start(SimConfig {
         ping_interval_secs: 0,
         ..SimConfig::default()
@@ -92,6 +95,7 @@ async fn pings_can_be_disabled() {
 
 #[tokio::test(start_paused = true)]
 async fn pushes_go_to_every_connection_of_the_project_with_increasing_offsets() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.add_order(OrderSpec::new(42));
     sim.add_order(OrderSpec::new(43));
@@ -123,6 +127,7 @@ async fn pushes_go_to_every_connection_of_the_project_with_increasing_offsets() 
 
 #[tokio::test(start_paused = true)]
 async fn timeline_steps_are_pushed_at_their_times() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let (mut ws, _) = centrifugo_connect(&sim.centrifugo_url(), "tok", 1001).await;
     let start = Instant::now();
@@ -141,6 +146,7 @@ async fn timeline_steps_are_pushed_at_their_times() {
 
 #[tokio::test(start_paused = true)]
 async fn replacing_an_order_cancels_its_timeline() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let (mut ws, _) = centrifugo_connect(&sim.centrifugo_url(), "tok", 1001).await;
     sim.add_order(OrderSpec::new(42).then_after(Duration::from_secs(1), "paid"));
@@ -152,6 +158,7 @@ async fn replacing_an_order_cancels_its_timeline() {
 
 #[tokio::test(start_paused = true)]
 async fn several_commands_in_one_frame_are_all_handled() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let mut ws = ws_connect(&sim.centrifugo_url()).await.expect("upgrade");
     send(
@@ -170,6 +177,7 @@ async fn several_commands_in_one_frame_are_all_handled() {
 
 #[tokio::test(start_paused = true)]
 async fn batch_mode_puts_a_ping_and_a_push_in_one_frame() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.faults().centrifugo_batch(true);
     let mut ws = ws_connect(&sim.centrifugo_url()).await.expect("upgrade");
@@ -204,6 +212,7 @@ async fn batch_mode_puts_a_ping_and_a_push_in_one_frame() {
 
 #[tokio::test(start_paused = true)]
 async fn refused_and_garbage_handshakes_fail_then_service_resumes() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.faults().centrifugo_refuse(1);
     sim.faults().centrifugo_garbage_handshake(1);
@@ -224,6 +233,7 @@ async fn refused_and_garbage_handshakes_fail_then_service_resumes() {
 
 #[tokio::test(start_paused = true)]
 async fn rejected_connect_gets_the_error_reply_then_close_3500() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.faults()
         .centrifugo_reject_connect(1, 100, "internal server error", true);
@@ -241,6 +251,7 @@ async fn rejected_connect_gets_the_error_reply_then_close_3500() {
 
 #[tokio::test(start_paused = true)]
 async fn bad_credentials_get_centrifugo_errors() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let cases = [("", 1001, 101), ("tok", 999, 103), ("old", 1001, 109)];
     sim.expire_token("old");
@@ -257,6 +268,7 @@ async fn bad_credentials_get_centrifugo_errors() {
 
 #[tokio::test(start_paused = true)]
 async fn expiring_a_token_closes_its_live_connections_only() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let (mut a, _) = centrifugo_connect(&sim.centrifugo_url(), "tok-a", 1001).await;
     let (mut b, _) = centrifugo_connect(&sim.centrifugo_url(), "tok-b", 1001).await;
@@ -269,6 +281,7 @@ async fn expiring_a_token_closes_its_live_connections_only() {
 
 #[tokio::test(start_paused = true)]
 async fn close_all_sends_the_close_frame() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let (mut a, _) = centrifugo_connect(&sim.centrifugo_url(), "tok", 1001).await;
     let (mut b, _) = centrifugo_connect(&sim.centrifugo_url(), "tok", 1001).await;
@@ -281,6 +294,7 @@ async fn close_all_sends_the_close_frame() {
 
 #[tokio::test(start_paused = true)]
 async fn reset_all_drops_connections_without_a_close_frame() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let (mut ws, _) = centrifugo_connect(&sim.centrifugo_url(), "tok", 1001).await;
     sim.faults().centrifugo_reset_all();
@@ -291,6 +305,7 @@ async fn reset_all_drops_connections_without_a_close_frame() {
 
 #[tokio::test(start_paused = true)]
 async fn silent_mode_sends_nothing_but_keeps_the_connection() {
+    let _watchdog = common::watchdog::arm();
     let sim = Sim::start(SimConfig {
         ping_interval_secs: 5,
         ..SimConfig::default()
@@ -315,6 +330,7 @@ async fn silent_mode_sends_nothing_but_keeps_the_connection() {
 
 #[tokio::test(start_paused = true)]
 async fn send_raw_sends_exactly_the_bytes() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let (mut ws, _) = centrifugo_connect(&sim.centrifugo_url(), "tok", 1001).await;
     let raw = "{not json\n{\"push\":{}}";
@@ -325,6 +341,7 @@ async fn send_raw_sends_exactly_the_bytes() {
 
 #[tokio::test(start_paused = true)]
 async fn protocol_violations_and_silence_close_the_connection() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     // Malformed JSON.
     let mut ws = ws_connect(&sim.centrifugo_url()).await.expect("upgrade");
@@ -344,6 +361,7 @@ async fn protocol_violations_and_silence_close_the_connection() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_closes_connections_and_the_listener() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let (mut ws, _) = centrifugo_connect(&sim.centrifugo_url(), "tok", 1001).await;
     let url = sim.centrifugo_url();
@@ -355,6 +373,7 @@ async fn shutdown_closes_connections_and_the_listener() {
 
 #[tokio::test(start_paused = true)]
 async fn frames_larger_than_max_frame_bytes_are_refused() {
+    let _watchdog = common::watchdog::arm();
     let sim = Sim::start(SimConfig {
         max_frame_bytes: Some(256),
         ..SimConfig::default()
@@ -370,6 +389,7 @@ async fn frames_larger_than_max_frame_bytes_are_refused() {
 
 #[tokio::test(start_paused = true)]
 async fn bytes_sent_together_with_the_upgrade_request_are_kept() {
+    let _watchdog = common::watchdog::arm();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_tungstenite::tungstenite::protocol::Role;
 

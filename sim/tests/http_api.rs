@@ -17,6 +17,7 @@ async fn sim() -> Sim {
 
 #[tokio::test(start_paused = true)]
 async fn get_order_returns_the_documented_body_on_a_keep_alive_connection() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let mut http = HttpClient::connect(sim.addr()).await;
     for _ in 0..2 {
@@ -58,6 +59,7 @@ async fn get_order_returns_the_documented_body_on_a_keep_alive_connection() {
 
 #[tokio::test(start_paused = true)]
 async fn custom_contents_are_returned() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.add_order(OrderSpec::new(7).contents(json!({"is_free": "true", "items": []})));
     let mut http = HttpClient::connect(sim.addr()).await;
@@ -72,6 +74,7 @@ async fn custom_contents_are_returned() {
 
 #[tokio::test(start_paused = true)]
 async fn auth_and_lookup_errors_have_xsolla_bodies() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.expire_token("old");
     let mut http = HttpClient::connect(sim.addr()).await;
@@ -130,6 +133,7 @@ async fn auth_and_lookup_errors_have_xsolla_bodies() {
 
 #[tokio::test(start_paused = true)]
 async fn http_error_faults_use_xsolla_bodies_then_service_resumes() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let faults = sim.faults();
     faults.http_error(42, 2, 500);
@@ -183,6 +187,7 @@ async fn http_error_faults_use_xsolla_bodies_then_service_resumes() {
 
 #[tokio::test(start_paused = true)]
 async fn rate_limit_answers_429_with_retry_after() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.faults().http_rate_limit(42, 1, 7);
     let mut http = HttpClient::connect(sim.addr()).await;
@@ -203,6 +208,7 @@ async fn rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test(start_paused = true)]
 async fn delay_answers_after_the_delay_in_tokio_time() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.faults().http_delay(42, 1, Duration::from_secs(30));
     let mut http = HttpClient::connect(sim.addr()).await;
@@ -223,6 +229,7 @@ async fn delay_answers_after_the_delay_in_tokio_time() {
 
 #[tokio::test(start_paused = true)]
 async fn drop_closes_the_connection_without_a_response() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.faults().http_drop(42, 1);
     let mut http = HttpClient::connect(sim.addr()).await;
@@ -239,6 +246,7 @@ async fn drop_closes_the_connection_without_a_response() {
 
 #[tokio::test(start_paused = true)]
 async fn faults_queue_in_call_order() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let faults = sim.faults();
     faults.http_rate_limit(42, 1, 1);
@@ -267,6 +275,7 @@ async fn faults_queue_in_call_order() {
 
 #[tokio::test(start_paused = true)]
 async fn connection_handling_pipelining_limits_and_idle_timeout() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     // Two pipelined requests in one write get two responses in order.
     let mut http = HttpClient::connect(sim.addr()).await;
@@ -316,6 +325,7 @@ async fn connection_handling_pipelining_limits_and_idle_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn control_api_drives_orders_faults_and_stats() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let mut http = HttpClient::connect(sim.addr()).await;
     let post = |path: &'static str, body: serde_json::Value| (path, body.to_string());
@@ -406,6 +416,7 @@ async fn control_api_drives_orders_faults_and_stats() {
 
 #[tokio::test(start_paused = true)]
 async fn expect_100_continue_is_answered_before_the_body() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let mut http = HttpClient::connect(sim.addr()).await;
     let body = r#"{"order_id":9,"status":"paid"}"#;

@@ -20,6 +20,7 @@ fn url(sim: &Sim, order_id: i64) -> String {
 
 #[tokio::test(start_paused = true)]
 async fn status_changes_go_to_the_sockets_of_that_order_only() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.add_order(OrderSpec::new(42).then_after(Duration::from_secs(1), "paid"));
     let mut a = ws_connect(&url(&sim, 42)).await.expect("upgrade");
@@ -54,6 +55,7 @@ async fn status_changes_go_to_the_sockets_of_that_order_only() {
 
 #[tokio::test(start_paused = true)]
 async fn orders_without_push_are_not_sent() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.add_order(OrderSpec::new(42).push(false));
     let mut ws = ws_connect(&url(&sim, 42)).await.expect("upgrade");
@@ -68,6 +70,7 @@ async fn orders_without_push_are_not_sent() {
 
 #[tokio::test(start_paused = true)]
 async fn bad_requests_are_not_upgraded() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     for bad in [
         format!("{}?order_id=x&project_id=1001", sim.legacy_socket_url()),
@@ -88,6 +91,7 @@ async fn bad_requests_are_not_upgraded() {
 
 #[tokio::test(start_paused = true)]
 async fn refuse_close_reset_silent_and_raw_faults() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     sim.faults().legacy_refuse(1);
     assert!(ws_connect(&url(&sim, 42)).await.is_err());
@@ -124,6 +128,7 @@ async fn refuse_close_reset_silent_and_raw_faults() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_closes_legacy_sockets_with_1001() {
+    let _watchdog = common::watchdog::arm();
     let sim = sim().await;
     let mut ws = ws_connect(&url(&sim, 42)).await.expect("upgrade");
     sim.wait_until(|s| s.legacy_live == 1).await;

@@ -113,6 +113,7 @@ mod tests {
 
     #[test]
     fn lays_out_prices_and_items() {
+        let _watchdog = crate::test_watchdog::arm();
         let json = r#"{"is_free":true,"price":{"amount":"30","currency":"USD"},"virtual_price":null,
             "items":[{"sku":"a\u0000b","quantity":2,"virtual_price":{"amount":"5","amount_without_discount":"6","currency":"gold"}},
                      {"sku":"c","quantity":1,"is_free":true,"price":{"amount":"1","currency":"EUR"}}]}"#;
@@ -141,6 +142,7 @@ mod tests {
 
     #[test]
     fn no_items_means_a_null_array() {
+        let _watchdog = crate::test_watchdog::arm();
         let storage = ContentsStorage::from_json(Some("{}")).unwrap();
         // SAFETY: as above.
         let c = unsafe { &*storage.as_ptr() };
@@ -165,6 +167,7 @@ mod tests {
 
         #[test]
         fn the_c_layout_mirrors_the_typed_contents(c in crate::contents::strategies::contents()) {
+            let _watchdog = crate::test_watchdog::arm();
             if crate::contents::strategies::out_of_time() { return Ok(()); }
             let storage = ContentsStorage::new(&c);
             // SAFETY: every pointer comes from `storage`, alive for this block.

@@ -505,6 +505,7 @@ unsafe fn read_config(ptr: *const xo_config) -> Result<Config, xo_result> {
 mod tests {
     #[test]
     fn header_constants_match_the_core() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(super::XO_MAX_TOKEN_BYTES, crate::secret::MAX_TOKEN_BYTES);
         assert_eq!(super::XO_ABI_VERSION, 1);
         assert_eq!(super::XO_MAX_ITEMS as usize, crate::contents::MAX_ITEMS);

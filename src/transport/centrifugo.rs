@@ -386,6 +386,7 @@ mod tests {
 
     #[test]
     fn connect_command_matches_xsolla_sdks() {
+        let _watchdog = crate::test_watchdog::arm();
         let token = Token::new("jwt").unwrap();
         let v: Value = serde_json::from_str(&connect_command(&token, 42)).unwrap();
         assert_eq!(
@@ -396,6 +397,7 @@ mod tests {
 
     #[test]
     fn decodes_every_message_of_a_batched_frame() {
+        let _watchdog = crate::test_watchdog::arm();
         let frame = "{\"id\":1,\"connect\":{\"client\":\"c\",\"version\":\"v\",\"ping\":25,\"pong\":true}}\n{}\n\
             {\"push\":{\"channel\":\"x\",\"pub\":{\"data\":{\"order_id\":7,\"status\":\"paid\"},\"offset\":3}}}\n";
         assert_eq!(
@@ -417,6 +419,7 @@ mod tests {
 
     #[test]
     fn decodes_errors_disconnects_and_garbage() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(
             decode(r#"{"id":1,"error":{"code":109,"message":"token expired","temporary":false}}"#),
             vec![Inbound::ErrorReply {

@@ -106,6 +106,7 @@ mod tests {
 
     #[test]
     fn decodes_legacy_messages() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(
             decode_message(r#"{"order_id":5,"status":"done"}"#),
             Inbound::Status {

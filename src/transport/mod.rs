@@ -443,6 +443,7 @@ mod tests {
 
     #[test]
     fn close_codes_follow_centrifugo() {
+        let _watchdog = crate::test_watchdog::arm();
         for code in [1000, 1006, 3000, 3012, 3499, 4000, 4499, 5000] {
             assert!(close_code_allows_reconnect(code), "{code}");
         }

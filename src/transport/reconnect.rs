@@ -108,6 +108,7 @@ mod tests {
     /// A server that closes every connection 0.2 s after it opens: connects per minute stay few.
     #[test]
     fn instant_drops_back_off_like_failures() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut worst = 0;
         for seed in 0..200 {
             let mut p = Reconnect::new(policy().backoff, seed);
@@ -128,6 +129,7 @@ mod tests {
 
     #[test]
     fn a_stable_connection_resets_the_backoff() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut p = policy();
         for _ in 0..10 {
             p.failed(Time::ZERO);
@@ -139,6 +141,7 @@ mod tests {
 
     #[test]
     fn a_wake_never_brings_attempts_closer_than_the_floor() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut p = policy();
         p.attempt(Time::from_millis(1000));
         assert_eq!(

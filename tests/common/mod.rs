@@ -2,6 +2,8 @@
 //! event recorder.
 #![allow(dead_code)]
 
+pub mod watchdog;
+
 use std::time::Duration;
 
 use tokio::sync::mpsc;

@@ -1,11 +1,14 @@
 // Tests xo_tracker.hpp against the real library and the xo-sim simulator.
-// Usage: test_wrapper <path to xo-sim>. Prints "N passed, N failed" and exits non-zero on failure.
+// Usage: test_wrapper <path to xo-sim>. Prints "ok|FAIL <test> (<ms> ms)" per test, then
+// "N passed, N failed" counting tests (not checks), and exits non-zero on a failure.
 // Built three ways by ../test.sh: plain, -fno-exceptions -fno-rtti, and -fsanitize=address,undefined.
 #include <algorithm>
 #include <atomic>
 #include <memory>
 #include <optional>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -112,12 +115,26 @@ void test_success_over_socket() {
     auto session = xo::Session::start(sim_config());
     CHECK_OK(session);
     if (!session) return;
-    CHECK(sim_order(801, "new", "done", 300));
+    // The order becomes done only once the tracker has seen "new" over a connected socket: a
+    // timeline started at order creation raced the tracker's start-up (lost under valgrind).
+    CHECK(sim_order(801, "new"));
     Recorder r;
     auto tracker = session->track_order(801, TOKEN, r.callback());
     CHECK_OK(tracker);
     CHECK(tracker && tracker->handle() > 0 && tracker->order_id() == 801);
-    CHECK(r.wait_final());
+    CHECK(r.wait_for(
+        [](const std::vector<xo::Event>& ev) {
+            bool is_new = false, connected = false;
+            for (const auto& e : ev) {
+                is_new = is_new || (e.kind == xo::EventKind::StatusChanged && e.status == xo::OrderStatus::New);
+                connected = connected || (e.kind == xo::EventKind::TransportChanged &&
+                                          e.transport_state == xo::TransportState::SocketConnected);
+            }
+            return is_new && connected;
+        },
+        20000));
+    CHECK(sim_status(801, "done"));
+    CHECK(r.wait_final(20000));
     CHECK_EQ(r.finals(), 1);
     xo::Event last = r.last();
     CHECK(last.kind == xo::EventKind::Final);
@@ -571,6 +588,102 @@ void test_log_callback() {
     CHECK_EQ(lines.load(), after_clear);
 }
 
+#if XO_TRACKER_HPP_EXCEPTIONS
+struct CaughtByHook {
+    std::mutex mutex;
+    std::vector<std::string> seen;  // "<callback>: <what>"
+};
+CaughtByHook& caught_by_hook() {
+    static CaughtByHook c;
+    return c;
+}
+void record_caught(const char* callback, const char* what) {
+    std::lock_guard<std::mutex> lock(caught_by_hook().mutex);
+    caught_by_hook().seen.push_back(std::string(callback) + ": " + what);
+}
+bool hook_saw(const std::string& text) {
+    std::lock_guard<std::mutex> lock(caught_by_hook().mutex);
+    for (const auto& s : caught_by_hook().seen)
+        if (s == text) return true;
+    return false;
+}
+#endif
+
+// An event or log callback that throws: the trampolines are noexcept and catch it, the process
+// survives, the exception is reported (log callback, then the hook), and later events still arrive.
+// Without exceptions there is nothing to throw: the trampolines are still noexcept.
+void test_throwing_callbacks_are_contained() {
+    CHECK(noexcept(xo::detail::event_trampoline(nullptr, nullptr)));
+    CHECK(noexcept(xo::detail::log_trampoline(nullptr, 0, nullptr)));
+#if XO_TRACKER_HPP_EXCEPTIONS
+    std::mutex log_mutex;
+    std::vector<std::string> errors;
+    auto restore = finally([] {
+        (void)xo::clear_log_callback();
+        (void)xo::set_callback_exception_hook(nullptr);
+    });
+    CHECK_OK(xo::set_log_callback(
+        [&](xo::LogLevel level, std::string_view line) {
+            std::lock_guard<std::mutex> lock(log_mutex);
+            if (level == xo::LogLevel::Error) errors.emplace_back(line);
+        },
+        xo::LogLevel::Error));
+    auto session = xo::Session::start(sim_config());
+    CHECK_OK(session);
+    if (!session) return;
+
+    // 1. Every event callback throws std::runtime_error: reported through the log callback.
+    CHECK(sim_order(830, "new"));
+    Recorder r;
+    auto tracker = session->track_order(830, TOKEN, r.callback([](const xo::EventView&) {
+        throw std::runtime_error("thrown by the test's event callback");
+    }));
+    CHECK_OK(tracker);
+    CHECK(r.wait_for(
+        [](const std::vector<xo::Event>& ev) {
+            for (const auto& e : ev)
+                if (e.kind == xo::EventKind::StatusChanged && e.status == xo::OrderStatus::New) return true;
+            return false;
+        },
+        20000));
+    CHECK(sim_status(830, "paid"));
+    CHECK(r.wait_for([](const std::vector<xo::Event>& ev) {
+        for (const auto& e : ev)
+            if (e.kind == xo::EventKind::StatusChanged && e.status == xo::OrderStatus::Paid) return true;
+        return false;
+    }, 20000));
+    CHECK(sim_status(830, "done"));
+    CHECK(r.wait_final(20000));  // events after the throws still arrive, the final one too
+    CHECK(r.last().outcome == xo::Outcome::Done);
+    {
+        std::lock_guard<std::mutex> lock(log_mutex);
+        CHECK(errors.size() >= 3);  // new, paid, final (and transport events) each threw
+        CHECK(std::any_of(errors.begin(), errors.end(), [](const std::string& line) {
+            return line.find("thrown by the test's event callback") != std::string::npos;
+        }));
+    }
+
+    // 2. With a hook: a non-std exception from an event callback, then from the log callback.
+    (void)xo::set_callback_exception_hook(&record_caught);
+    CHECK(sim_order(831, "done"));
+    Recorder r2;
+    auto tracker2 = session->track_order(831, TOKEN, r2.callback([](const xo::EventView&) { throw 42; }));
+    CHECK_OK(tracker2);
+    CHECK(r2.wait_final(20000));
+    CHECK(hook_saw("event callback: an exception not derived from std::exception"));
+    CHECK_OK(xo::set_log_callback([](xo::LogLevel, std::string_view) { throw std::logic_error("thrown by the log callback"); },
+                                  xo::LogLevel::Debug));
+    CHECK(sim_order(832, "done"));
+    Recorder r3;
+    auto tracker3 = session->track_order(832, TOKEN, r3.callback());
+    CHECK_OK(tracker3);
+    CHECK(r3.wait_final(20000));
+    CHECK(hook_saw("log callback: thrown by the log callback"));
+    CHECK_OK(xo::clear_log_callback());
+    CHECK_OK(session->shutdown());
+#endif
+}
+
 // Many trackers started, cancelled (destructor, move-assignment, cancel()) and finished from
 // several threads at once, against one shared socket.
 void test_many_trackers_from_several_threads() {
@@ -688,18 +801,22 @@ int main(int argc, char** argv) {
         {"shutdown_with_live_trackers_then_restart", test_shutdown_with_live_trackers_then_restart},
         {"tracker_destroyed_during_shutdown", test_tracker_destroyed_during_shutdown},
         {"log_callback", test_log_callback},
+        {"throwing_callbacks_are_contained", test_throwing_callbacks_are_contained},
         {"many_trackers_from_several_threads", test_many_trackers_from_several_threads},
     };
+    // Counts tests, not checks: a test passes when every check in it holds.
+    int tests_passed = 0, tests_failed = 0;
     for (const Test& t : tests) {
         const int failed_before = failed();
         const auto started = Clock::now();
         t.run();
         const auto ms = std::chrono::duration_cast<milliseconds>(Clock::now() - started).count();
-        std::printf("%s %s (%lld ms)\n", failed() == failed_before ? "ok  " : "FAIL", t.name,
-                    static_cast<long long>(ms));
+        const bool ok = failed() == failed_before;
+        (ok ? tests_passed : tests_failed)++;
+        std::printf("%s %s (%lld ms)\n", ok ? "ok  " : "FAIL", t.name, static_cast<long long>(ms));
         std::fflush(stdout);
     }
     sim_stop(&sim());
-    std::printf("%d passed, %d failed\n", passed(), failed());
-    return failed() ? 1 : 0;
+    std::printf("%d passed, %d failed\n", tests_passed, tests_failed);
+    return tests_failed ? 1 : 0;
 }

@@ -3,6 +3,10 @@
 
 #![allow(dead_code)] // Each test binary uses a different subset.
 
+/// The wall-clock test watchdog (test infrastructure, shared with the library's tests).
+#[path = "../../../tests/common/watchdog.rs"]
+pub mod watchdog;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};

@@ -5,11 +5,21 @@ using System.Threading;
 
 namespace Xo.Tracker.Tests
 {
-    /// <summary>A minimal test harness: counted checks, bounded waits that pump the library.</summary>
+    /// <summary>
+    /// A minimal test harness: checks, tests counted once each (a test passes when every check in it
+    /// holds), declaration checks counted apart, bounded waits that pump the library.
+    /// </summary>
     internal static class T
     {
+        /// <summary>Checks that held / failed (all kinds): a test fails when Failed grows during it.</summary>
         public static int Passed;
         public static int Failed;
+        /// <summary>Tests (behaviour) that passed / failed: the suite's summary line.</summary>
+        public static int TestsPassed;
+        public static int TestsFailed;
+        /// <summary>Declaration checks (header vs P/Invoke, package files): reported on their own line.</summary>
+        public static int DeclarationsPassed;
+        public static int DeclarationsFailed;
         private static string s_current = "";
 
         public static void Check(bool condition, string what, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
@@ -72,7 +82,25 @@ namespace Xo.Tracker.Tests
             PumpUntil(() => false, ms);
         }
 
+        /// <summary>Runs a group of declaration checks: each check counts on the declaration line, none as a test.</summary>
+        public static void RunDeclarations(string name, Action checks)
+        {
+            int passedBefore = Passed, failedBefore = Failed;
+            Execute(name, checks);
+            DeclarationsPassed += Passed - passedBefore;
+            DeclarationsFailed += Failed - failedBefore;
+        }
+
+        /// <summary>Runs one test: counted once, however many checks it makes.</summary>
         public static void Run(string name, Action test)
+        {
+            if (Execute(name, test))
+                TestsPassed++;
+            else
+                TestsFailed++;
+        }
+
+        private static bool Execute(string name, Action test)
         {
             s_current = name;
             var before = Failed;
@@ -97,6 +125,7 @@ namespace Xo.Tracker.Tests
                 }
             }
             Console.WriteLine((Failed == before ? "ok   " : "FAIL ") + name + " (" + watch.ElapsedMilliseconds + " ms)");
+            return Failed == before;
         }
     }
 }

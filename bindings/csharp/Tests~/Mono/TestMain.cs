@@ -13,7 +13,8 @@ namespace Xo.Tracker.Tests
     /// <summary>
     /// Runs the C# binding against the real native library and the xo-sim simulator.
     /// Usage: Xo.Tracker.Tests.exe &lt;xo-sim&gt; &lt;xo_tracker.h&gt; &lt;package dir&gt; &lt;work dir&gt;
-    /// Prints "N passed, N failed" last; exits 1 on any failure.
+    /// Prints "declaration checks: N passed, N failed", then "N passed, N failed" counting tests
+    /// (not checks) last; exits 1 on any failure of either.
     /// </summary>
     internal static class TestMain
     {
@@ -31,11 +32,11 @@ namespace Xo.Tracker.Tests
             var total = Stopwatch.StartNew();
             XoTracker.HandlerException += e => s_handlerExceptions.Enqueue(e);
 
-            T.Run("header and P/Invoke declarations match", () => HeaderCheck.Run(args[1], args[3]));
-            T.Run("package layout and .meta files", () => PackageCheck.Run(args[2]));
+            T.RunDeclarations("header and P/Invoke declarations match", () => HeaderCheck.Run(args[1], args[3]));
+            T.RunDeclarations("package layout and .meta files", () => PackageCheck.Run(args[2]));
             T.Run("contents JSON parsing", TestContentsParsing);
             T.Run("version", TestVersion);
-            T.Run("iOS build imports from __Internal", () => TestIosLibraryName(Path.Combine(args[3], "unity-ios")));
+            T.RunDeclarations("iOS build imports from __Internal", () => TestIosLibraryName(Path.Combine(args[3], "unity-ios")));
             using (s_sim = new Sim(args[0]))
             {
                 T.Run("bad arguments give exceptions with the library's message", TestBadArguments);
@@ -56,11 +57,16 @@ namespace Xo.Tracker.Tests
                 T.Run("Unity glue: pump, pause, hooks, domain reloads (stubbed Unity)",
                     () => UnityGlueTest.Run(Path.Combine(args[3], "unity"), s_sim.Port));
             }
-            T.Check(XoTracker.ActiveCount == 0, "no tracker left at the end");
-            T.Equal(XoTracker.HandlesAllocated, XoTracker.HandlesFreed, "every GCHandle allocated was freed");
+            T.Run("no tracker and no GCHandle left at the end", () =>
+            {
+                T.Check(XoTracker.ActiveCount == 0, "no tracker left at the end");
+                T.Equal(XoTracker.HandlesAllocated, XoTracker.HandlesFreed, "every GCHandle allocated was freed");
+            });
             Console.WriteLine("C# suite: " + total.ElapsedMilliseconds + " ms");
-            Console.WriteLine(T.Passed + " passed, " + T.Failed + " failed");
-            return T.Failed == 0 ? 0 : 1;
+            // Declaration checks compare declarations, not behaviour: their own line, not in the test count.
+            Console.WriteLine("declaration checks: " + T.DeclarationsPassed + " passed, " + T.DeclarationsFailed + " failed");
+            Console.WriteLine(T.TestsPassed + " passed, " + T.TestsFailed + " failed");
+            return T.TestsFailed == 0 && T.DeclarationsFailed == 0 ? 0 : 1;
         }
 
         private static XoConfig SimConfig()
