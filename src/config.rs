@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::net::ResolveHook;
+
 /// Which push channel carries status updates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
@@ -87,8 +89,22 @@ pub struct Config {
     pub timing: Timing,
     /// Runtime worker threads (1 by default: a game can afford one).
     pub worker_threads: usize,
-    /// Allow `ws://` and `http://` to loopback addresses (tests, the simulator). Never on in production.
+    /// Allow `ws://` and `http://` to loopback addresses (tests, the simulator). Never on in
+    /// production. It also ignores the environment's and system's proxy settings (an explicit
+    /// `proxy_url` still applies).
     pub allow_insecure_loopback: bool,
+    /// A proxy for every HTTP request and socket: `http://`, `https://`, `socks5://` (names
+    /// resolved here) or `socks5h://` (resolved by the proxy), optionally with
+    /// `user:password@` (never logged). `None`: the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`, lower-case forms) and then the system settings (Windows, macOS).
+    pub proxy_url: Option<String>,
+    /// Extra trusted CA certificates as PEM text (for TLS-inspecting proxies and antivirus).
+    pub ca_bundle_pem: Option<String>,
+    /// A PEM file of extra trusted CA certificates, read by `validate` and at start.
+    pub ca_bundle_file: Option<String>,
+    /// Test-only: answers chosen host names with chosen addresses.
+    #[doc(hidden)]
+    pub resolve_hook: Option<ResolveHook>,
 }
 
 impl Config {
@@ -104,6 +120,10 @@ impl Config {
             timing: Timing::default(),
             worker_threads: 1,
             allow_insecure_loopback: false,
+            proxy_url: None,
+            ca_bundle_pem: None,
+            ca_bundle_file: None,
+            resolve_hook: None,
         }
     }
 
@@ -159,6 +179,10 @@ impl Config {
                 self.worker_threads
             ));
         }
+        if let Some(url) = &self.proxy_url {
+            crate::net::proxy::validate(url)?;
+        }
+        crate::tls::extra_roots(self)?;
         Ok(())
     }
 }
@@ -229,6 +253,18 @@ mod tests {
         assert!(c.validate().is_err());
         c.api_base_url = "not a url".into();
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn network_fields() {
+        let mut c = Config::new(1);
+        c.proxy_url = Some("gopher://u:hunter2@proxy:70".into());
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("not supported") && !e.contains("hunter2"), "{e}");
+        c.proxy_url = Some("socks5h://u:hunter2@127.0.0.1:1080".into());
+        c.validate().unwrap();
+        c.ca_bundle_file = Some("/nonexistent/ca.pem".into());
+        assert!(c.validate().unwrap_err().contains("ca_bundle_file"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod events;
 pub mod ffi;
 pub mod log;
+pub mod net;
 pub mod runtime;
 pub mod secret;
 mod sync;
