@@ -88,9 +88,14 @@ impl Dialer {
                     tunnel = tunnel.with_auth(auth.clone());
                 }
                 let dst = authority_uri("https", host, port)?;
-                let stream = call(&mut tunnel, dst)
-                    .await
-                    .map_err(|e| fail("CONNECT failed", &*e))?;
+                let stream = call(&mut tunnel, dst).await.map_err(|e| {
+                    let text = fail("CONNECT failed", &*e);
+                    if text.ends_with("unsuccessful") {
+                        format!("{text} (the proxy answered CONNECT with an error status)")
+                    } else {
+                        text
+                    }
+                })?;
                 Ok(stream.into_inner())
             }
             Some(scheme @ ("socks5" | "socks5h")) => {
