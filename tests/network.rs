@@ -2,6 +2,8 @@
 //! (rustls server in the simulator's front, certificates from rcgen), real proxy servers
 //! (tinyproxy for HTTP CONNECT, microsocks for SOCKS5), Happy Eyeballs against a black-holed
 //! IPv6 address, and bad network settings through the C ABI.
+// The proxy and Happy Eyeballs tests are Linux-only; their helpers and imports are unused elsewhere.
+#![cfg_attr(not(target_os = "linux"), allow(unused_imports, dead_code))]
 
 mod net_support;
 
@@ -118,6 +120,7 @@ async fn an_expired_certificate_is_refused() {
 
 // ---------------------------------------------------------------- proxies
 
+#[cfg(target_os = "linux")]
 /// Tracks over the socket and checks over HTTP through `proxy_url`, and checks that every
 /// connection reached the simulator from the proxy's address.
 async fn works_through(proxy_url: &str, tls: bool) {
@@ -136,6 +139,8 @@ async fn works_through(proxy_url: &str, tls: bool) {
     all_through_proxy(&site.front);
 }
 
+// Linux: the proxies come from apt and bind 127.0.0.2 (macOS has no such loopback address).
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_connect_proxy_carries_socket_and_polling() {
     if !require("tinyproxy") {
@@ -146,6 +151,8 @@ async fn http_connect_proxy_carries_socket_and_polling() {
     works_through(&format!("http://127.0.0.1:{}", proxy.port), true).await;
 }
 
+// Linux: the proxies come from apt and bind 127.0.0.2 (macOS has no such loopback address).
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_proxy_with_credentials_works_and_never_shows_them() {
     if !require("tinyproxy") {
@@ -184,6 +191,8 @@ async fn http_proxy_with_credentials_works_and_never_shows_them() {
     }
 }
 
+// Linux: the proxies come from apt and bind 127.0.0.2 (macOS has no such loopback address).
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socks5_proxies_carry_socket_and_polling() {
     if !require("microsocks") {
@@ -204,6 +213,8 @@ async fn socks5_proxies_carry_socket_and_polling() {
     }
 }
 
+// Linux: the proxies come from apt and bind 127.0.0.2 (macOS has no such loopback address).
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_that_refuses_connect_leaves_polling_working() {
     if !require("tinyproxy") {
@@ -235,6 +246,7 @@ async fn a_proxy_that_refuses_connect_leaves_polling_working() {
 
 // ---------------------------------------------------------------- Happy Eyeballs
 
+#[cfg(target_os = "linux")]
 /// A listener on `[::1]:port` whose accept queue is full and never drained: Linux drops further
 /// SYNs, so a connect there hangs like one to a black-holed address (nothing leaves the host).
 async fn black_hole_v6(port: u16) -> (tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
@@ -260,6 +272,8 @@ async fn black_hole_v6(port: u16) -> (tokio::net::TcpListener, Vec<tokio::net::T
     panic!("the IPv6 listener never stopped accepting");
 }
 
+// Linux: a full accept queue drops SYNs there (other systems may answer with a reset).
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_ipv6_address_costs_the_happy_eyeballs_delay_not_the_timeout() {
     let site = Site::start(None).await;

@@ -52,16 +52,36 @@ impl TestCa {
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, "xo test server");
-        if expired {
-            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-        }
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        // A short validity: Apple's verifier refuses server certificates valid for > 825 days.
+        let (from, to) = if expired { (-60, -30) } else { (-1, 30) };
+        let ((y0, m0, d0), (y1, m1, d1)) = (days_from_now(from), days_from_now(to));
+        params.not_before = rcgen::date_time_ymd(y0, m0, d0);
+        params.not_after = rcgen::date_time_ymd(y1, m1, d1);
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         TlsIdentity {
             cert_chain_der: vec![cert.der().to_vec()],
             key_der: key.serialize_der(),
         }
     }
+}
+
+/// Midnight UTC `days` days from today (civil-from-days, H. Hinnant's algorithm).
+fn days_from_now(days: i64) -> (i32, u8, u8) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let z = now / 86_400 + days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    (year, month, day)
 }
 
 /// The simulator behind a front door (TLS or plain), with URLs pointing at the front.
