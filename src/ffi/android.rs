@@ -51,35 +51,5 @@ mod platform {
 }
 
 #[cfg(target_os = "android")]
-mod platform {
-    use std::ffi::c_void;
-
-    /// Records the JVM when Java loads the library (`System.loadLibrary`).
-    ///
-    /// cbindgen:ignore
-    #[no_mangle]
-    pub unsafe extern "system" fn JNI_OnLoad(
-        vm: *mut jni::sys::JavaVM,
-        _reserved: *mut c_void,
-    ) -> jni::sys::jint {
-        if !vm.is_null() {
-            let _ = jni::JavaVM::from_raw(vm);
-        }
-        jni::sys::JNI_VERSION_1_6
-    }
-
-    pub unsafe fn init(java_vm: *mut c_void, context: *mut c_void) -> Result<(), String> {
-        let vm = if java_vm.is_null() {
-            jni::JavaVM::singleton().map_err(|e| {
-                format!("no JavaVM: pass it, or load the library with System.loadLibrary ({e})")
-            })?
-        } else {
-            jni::JavaVM::from_raw(java_vm.cast())
-        };
-        vm.attach_current_thread(|env| -> Result<(), jni::errors::Error> {
-            let context = jni::objects::JObject::from_raw(env, context as jni::sys::jobject);
-            rustls_platform_verifier::android::init_with_env(env, context)
-        })
-        .map_err(|e| e.to_string())
-    }
-}
+#[path = "android_jni.rs"]
+mod platform;
