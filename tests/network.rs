@@ -183,6 +183,13 @@ async fn http_proxy_with_credentials_works_and_never_shows_them() {
         "{events:#?}"
     );
     assert_ne!(last(&events).outcome, Outcome::Done);
+    let why = messages(&events).join(" | ");
+    // tinyproxy answers a bad password with 401 (a 407 would read "proxy authorization required").
+    assert!(
+        why.contains("through proxy") && why.contains("CONNECT failed"),
+        "{why}"
+    );
+    println!("wrong proxy password: {why}");
     let mut texts = messages(&events);
     texts.extend(captured_log());
     assert!(!texts.is_empty());
