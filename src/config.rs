@@ -1,5 +1,6 @@
 //! Library configuration: project, transport, endpoints and timing.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::net::ResolveHook;
@@ -70,8 +71,9 @@ pub const DEFAULT_LEGACY_SOCKET_URL: &str = "wss://store-ws.xsolla.com/sub/order
 /// Xsolla's store API base (`/v2/project/{project}/order/{order}` is appended).
 pub const DEFAULT_API_BASE_URL: &str = "https://store.xsolla.com/api";
 
-/// Everything the library needs to know before it tracks an order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Everything the library needs to know before it tracks an order. Its `Debug` output hides
+/// proxy credentials and CA bundle contents.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// The Xsolla project (merchant project) id; required, positive.
     pub project_id: i64,
@@ -105,6 +107,35 @@ pub struct Config {
     /// Test-only: answers chosen host names with chosen addresses.
     #[doc(hidden)]
     pub resolve_hook: Option<ResolveHook>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("project_id", &self.project_id)
+            .field("transport", &self.transport)
+            .field("delivery", &self.delivery)
+            .field("centrifugo_url", &self.centrifugo_url)
+            .field("legacy_socket_url", &self.legacy_socket_url)
+            .field("api_base_url", &self.api_base_url)
+            .field("timing", &self.timing)
+            .field("worker_threads", &self.worker_threads)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(crate::net::proxy::redact),
+            )
+            .field(
+                "ca_bundle_pem",
+                &self
+                    .ca_bundle_pem
+                    .as_ref()
+                    .map(|p| format!("<{} bytes>", p.len())),
+            )
+            .field("ca_bundle_file", &self.ca_bundle_file)
+            .field("resolve_hook", &self.resolve_hook)
+            .finish()
+    }
 }
 
 impl Config {
@@ -263,6 +294,7 @@ mod tests {
         assert!(e.contains("not supported") && !e.contains("hunter2"), "{e}");
         c.proxy_url = Some("socks5h://u:hunter2@127.0.0.1:1080".into());
         c.validate().unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
         c.ca_bundle_file = Some("/nonexistent/ca.pem".into());
         assert!(c.validate().unwrap_err().contains("ca_bundle_file"));
     }
