@@ -124,14 +124,17 @@ async fn an_expired_certificate_is_refused() {
 /// Tracks over the socket and checks over HTTP through `proxy_url`, and checks that every
 /// connection reached the simulator from the proxy's address.
 async fn works_through(proxy_url: &str, tls: bool) {
+    works_through_trusting(proxy_url, tls, &TestCa::new("xo test CA")).await;
+}
+
+#[cfg(target_os = "linux")]
+async fn works_through_trusting(proxy_url: &str, tls: bool, ca: &TestCa) {
     capture_log();
-    let ca = TestCa::new("xo test CA");
     let site = Site::start(tls.then(|| ca.server(&["127.0.0.1"], false))).await;
     let mut config = site.config();
     config.proxy_url = Some(proxy_url.to_owned());
-    if tls {
-        config.ca_bundle_pem = Some(ca.pem.clone());
-    }
+    // Trusted for the server's certificate (tls) and for an https:// proxy's.
+    config.ca_bundle_pem = Some(ca.pem.clone());
     let e = engine(config);
     tracks_over_the_socket(&site, &e, 31).await;
     let result = checks_over_http(&site, &e, 32).await;
@@ -152,6 +155,28 @@ async fn http_connect_proxy_carries_socket_and_polling() {
 }
 
 // Linux: the proxies come from apt and bind 127.0.0.2 (macOS has no such loopback address).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_proxy_carries_socket_and_polling() {
+    if !require("tinyproxy") {
+        return;
+    }
+    // An https:// proxy: TLS to the proxy (a TLS front before tinyproxy), CONNECT inside it,
+    // then TLS to the server inside the tunnel; one CA signs both certificates.
+    let proxy = tinyproxy(None, false).await;
+    let ca = TestCa::new("xo test CA");
+    let tls_proxy = xo_sim::Front::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, proxy.port)),
+        Some(ca.server(&["127.0.0.1"], false)),
+    )
+    .await
+    .unwrap();
+    let url = format!("https://127.0.0.1:{}", tls_proxy.addr().port());
+    works_through_trusting(&url, true, &ca).await;
+    works_through_trusting(&url, false, &ca).await;
+    assert!(tls_proxy.peers().len() >= 4, "{:?}", tls_proxy.peers());
+}
+
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_proxy_with_credentials_works_and_never_shows_them() {
