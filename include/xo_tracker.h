@@ -22,9 +22,6 @@
 // The longest token accepted, in bytes (without the terminating NUL).
 #define XO_MAX_TOKEN_BYTES 16384
 
-// Longest CA bundle read from a file.
-#define MAX_CA_BUNDLE_BYTES ((4 * 1024) * 1024)
-
 // Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 // return one of these negative codes instead of a handle on failure.
 enum xo_result

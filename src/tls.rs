@@ -12,7 +12,7 @@ use rustls::pki_types::CertificateDer;
 use crate::config::Config;
 
 /// Longest CA bundle read from a file.
-pub const MAX_CA_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_CA_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Set once the Android host handed the library its JVM and context (`xo_android_init`).
 static PLATFORM_READY: AtomicBool = AtomicBool::new(cfg!(not(target_os = "android")));
