@@ -119,7 +119,7 @@ pub fn client_config(extra: Vec<CertificateDer<'static>>) -> Result<Trust, Strin
         Ok(verifier) => (
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_custom_certificate_verifier(verifier)
                 .with_no_client_auth(),
             TrustSource::Platform,
         ),
@@ -145,21 +145,63 @@ pub fn client_config(extra: Vec<CertificateDer<'static>>) -> Result<Trust, Strin
     })
 }
 
-#[cfg(not(target_os = "android"))]
+type Verifier = Arc<dyn rustls::client::danger::ServerCertVerifier>;
+
+/// Windows, macOS, iOS: the operating system's verifier, with the extra roots.
+#[cfg(any(windows, target_vendor = "apple"))]
 fn platform_verifier(
     provider: Arc<rustls::crypto::CryptoProvider>,
     extra: &[CertificateDer<'static>],
-) -> Result<rustls_platform_verifier::Verifier, String> {
+) -> Result<Verifier, String> {
     debug_assert!(PLATFORM_READY.load(Ordering::Acquire));
     rustls_platform_verifier::Verifier::new_with_extra_roots(extra.iter().cloned(), provider)
-        .map_err(|e| format!("no operating system trust store: {e}"))
+        .map(|v| Arc::new(v) as Verifier)
+        .map_err(|e| format!("the operating system verifier is unavailable: {e}"))
 }
 
+/// Linux and other Unix systems: the system CA store (`/etc/ssl/certs` and friends, `SSL_CERT_FILE`,
+/// `SSL_CERT_DIR`) plus the extra roots, verified by webpki, as rustls-platform-verifier does
+/// there; an empty store falls back to the bundled roots.
+#[cfg(all(unix, not(target_os = "android"), not(target_vendor = "apple")))]
+fn platform_verifier(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    extra: &[CertificateDer<'static>],
+) -> Result<Verifier, String> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _unusable) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(format!(
+            "no system CA certificates found ({} load errors)",
+            found.errors.len()
+        ));
+    }
+    for cert in extra {
+        roots
+            .add(cert.clone())
+            .map_err(|e| format!("an extra CA certificate is not usable: {e}"))?;
+    }
+    rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map(|v| v as Verifier)
+        .map_err(|e| format!("the system CA store is unusable: {e}"))
+}
+
+/// Any other target: the bundled roots.
+#[cfg(not(any(windows, unix)))]
+fn platform_verifier(
+    _provider: Arc<rustls::crypto::CryptoProvider>,
+    _extra: &[CertificateDer<'static>],
+) -> Result<Verifier, String> {
+    Err("this platform has no supported trust store".to_owned())
+}
+
+/// Android: its verifier once `xo_android_init` ran, without extra roots (it takes none).
 #[cfg(target_os = "android")]
 fn platform_verifier(
     provider: Arc<rustls::crypto::CryptoProvider>,
     extra: &[CertificateDer<'static>],
-) -> Result<rustls_platform_verifier::Verifier, String> {
+) -> Result<Verifier, String> {
     if !PLATFORM_READY.load(Ordering::Acquire) {
         return Err("xo_android_init was not called before xo_configure".to_owned());
     }
@@ -170,6 +212,7 @@ fn platform_verifier(
         );
     }
     rustls_platform_verifier::Verifier::new(provider)
+        .map(|v| Arc::new(v) as Verifier)
         .map_err(|e| format!("the Android verifier is unavailable: {e}"))
 }
 
