@@ -309,8 +309,21 @@ typedef struct xo_config {
   uint32_t backoff_max_ms;
   // Runtime worker threads (default 1, at most 16).
   uint32_t worker_threads;
-  // Non-zero allows `ws://`/`http://` to loopback addresses (tests, the simulator). Never in production.
+  // Non-zero allows `ws://`/`http://` to loopback addresses (tests, the simulator). Never in
+  // production. It also ignores proxy environment variables and system settings (an explicit
+  // `proxy_url` still applies).
   uint32_t allow_insecure_loopback;
+  // A proxy for every HTTP request and socket: `http://`, `https://`, `socks5://` or
+  // `socks5h://` (the proxy resolves names), as `scheme://[user:password@]host:port`.
+  // Credentials never appear in logs or messages. NULL (default): `HTTPS_PROXY`, `HTTP_PROXY`,
+  // `ALL_PROXY`, `NO_PROXY` (and lower-case forms), then the Windows/macOS system settings.
+  const char *proxy_url;
+  // Extra trusted CA certificates as PEM text (a TLS-inspecting proxy's or antivirus's root),
+  // added to the operating system's trust store. NULL (default): none.
+  const char *ca_bundle_pem;
+  // Path to a PEM file of extra trusted CA certificates, read by `xo_configure` (an unreadable
+  // file or bad PEM is `XO_RESULT_INVALID_ARGUMENT`). NULL (default): none.
+  const char *ca_bundle_file;
 } xo_config;
 
 // A price as normalised from the order: decimal amounts as strings. Fields are never NULL
@@ -487,6 +500,19 @@ xo_result xo_network_changed(void);
 // # Safety
 // `callback` must stay callable, and `userdata` valid, until it is replaced or removed.
 xo_result xo_set_log_callback(xo_log_callback callback, void *userdata, int32_t max_level);
+
+// Android only (elsewhere it returns `XO_RESULT_OK` and does nothing): lets TLS use Android's
+// certificate verifier (user-installed CAs, the device's trust store). Call it once, before
+// `xo_configure`, on a thread attached to the JVM. `java_vm` is the process's `JavaVM*`, or NULL
+// to use the one recorded by the library's `JNI_OnLoad` (load the library with
+// `System.loadLibrary("xo_tracker")` first); `context` is a `jobject` Android `Context` (the
+// application context). The app must also bundle rustls-platform-verifier's Android component
+// (`rustls-platform-verifier` AAR). Without this call, TLS uses the bundled Mozilla roots and the
+// log says so.
+//
+// # Safety
+// `java_vm` must be NULL or a valid `JavaVM*`; `context` a valid JNI reference to a Context.
+xo_result xo_android_init(void *java_vm, void *context);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -18,6 +18,11 @@ step() { printf '\n==> %s\n' "$*"; }
 
 need_apt=()
 command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
+# Real proxy servers for tests/network.rs and tests/proxy_env.rs (Linux: HTTP CONNECT, SOCKS5).
+if [[ "$(uname -s)" == Linux ]]; then
+  command -v tinyproxy >/dev/null || need_apt+=(tinyproxy)
+  command -v microsocks >/dev/null || need_apt+=(microsocks)
+fi
 if ((${#need_apt[@]})); then
   step "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

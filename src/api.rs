@@ -9,6 +9,8 @@ use crate::config::Config;
 use crate::contents::normalize_contents;
 use crate::events::{ErrorInfo, ErrorKind, Status};
 use crate::limits;
+use crate::net::proxy::redact;
+use crate::net::Network;
 use crate::secret::Token;
 
 /// Largest response body read; anything longer is refused.
@@ -68,19 +70,30 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    /// Builds the client: bounded timeouts, a small idle pool, no redirects.
-    pub fn new(config: &Config, tls: Arc<rustls::ClientConfig>) -> Result<ApiClient, String> {
+    /// Builds the client: bounded timeouts, a small idle pool, no redirects, the shared TLS
+    /// configuration and resolver, and the same proxy choice as the sockets (an explicit
+    /// `proxy_url`; else the environment and system settings, which reqwest reads itself; none
+    /// in loopback test mode).
+    pub fn new(config: &Config, net: &Network) -> Result<ApiClient, String> {
         let timeout = config.timing.request_timeout;
         let mut builder = reqwest::Client::builder()
-            .use_preconfigured_tls((*tls).clone())
+            .tls_backend_preconfigured((**net.tls()).clone())
+            .dns_resolver(Arc::new(net.resolver().clone()))
             .connect_timeout(timeout)
             .timeout(timeout)
             .pool_max_idle_per_host(MAX_CONCURRENT_REQUESTS)
             .pool_idle_timeout(Duration::from_secs(50))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("xo-tracker/", env!("CARGO_PKG_VERSION")));
-        if config.allow_insecure_loopback {
-            builder = builder.no_proxy();
+        match &config.proxy_url {
+            Some(url) => {
+                // reqwest's errors quote the URL: say only that it was refused, never the text.
+                let proxy = reqwest::Proxy::all(url.as_str())
+                    .map_err(|_| format!("proxy_url is not usable: {}", redact(url)))?;
+                builder = builder.proxy(proxy);
+            }
+            None if config.allow_insecure_loopback => builder = builder.no_proxy(),
+            None => {}
         }
         let http = builder
             .build()

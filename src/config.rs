@@ -1,6 +1,9 @@
 //! Library configuration: project, transport, endpoints and timing.
 
+use std::fmt;
 use std::time::Duration;
+
+use crate::net::ResolveHook;
 
 /// Which push channel carries status updates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,8 +75,9 @@ pub const DEFAULT_LEGACY_SOCKET_URL: &str = "wss://store-ws.xsolla.com/sub/order
 /// Xsolla's store API base (`/v2/project/{project}/order/{order}` is appended).
 pub const DEFAULT_API_BASE_URL: &str = "https://store.xsolla.com/api";
 
-/// Everything the library needs to know before it tracks an order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Everything the library needs to know before it tracks an order. Its `Debug` output hides
+/// proxy credentials and CA bundle contents.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// The Xsolla project (merchant project) id; required, positive.
     pub project_id: i64,
@@ -91,8 +95,51 @@ pub struct Config {
     pub timing: Timing,
     /// Runtime worker threads (1 by default: a game can afford one).
     pub worker_threads: usize,
-    /// Allow `ws://` and `http://` to loopback addresses (tests, the simulator). Never on in production.
+    /// Allow `ws://` and `http://` to loopback addresses (tests, the simulator). Never on in
+    /// production. It also ignores the environment's and system's proxy settings (an explicit
+    /// `proxy_url` still applies).
     pub allow_insecure_loopback: bool,
+    /// A proxy for every HTTP request and socket: `http://`, `https://`, `socks5://` (names
+    /// resolved here) or `socks5h://` (resolved by the proxy), optionally with
+    /// `user:password@` (never logged). `None`: the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`, lower-case forms) and then the system settings (Windows, macOS).
+    pub proxy_url: Option<String>,
+    /// Extra trusted CA certificates as PEM text (for TLS-inspecting proxies and antivirus).
+    pub ca_bundle_pem: Option<String>,
+    /// A PEM file of extra trusted CA certificates, read by `validate` and at start.
+    pub ca_bundle_file: Option<String>,
+    /// Test-only: answers chosen host names with chosen addresses.
+    #[doc(hidden)]
+    pub resolve_hook: Option<ResolveHook>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("project_id", &self.project_id)
+            .field("transport", &self.transport)
+            .field("delivery", &self.delivery)
+            .field("centrifugo_url", &self.centrifugo_url)
+            .field("legacy_socket_url", &self.legacy_socket_url)
+            .field("api_base_url", &self.api_base_url)
+            .field("timing", &self.timing)
+            .field("worker_threads", &self.worker_threads)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(crate::net::proxy::redact),
+            )
+            .field(
+                "ca_bundle_pem",
+                &self
+                    .ca_bundle_pem
+                    .as_ref()
+                    .map(|p| format!("<{} bytes>", p.len())),
+            )
+            .field("ca_bundle_file", &self.ca_bundle_file)
+            .field("resolve_hook", &self.resolve_hook)
+            .finish()
+    }
 }
 
 impl Config {
@@ -108,6 +155,10 @@ impl Config {
             timing: Timing::default(),
             worker_threads: 1,
             allow_insecure_loopback: false,
+            proxy_url: None,
+            ca_bundle_pem: None,
+            ca_bundle_file: None,
+            resolve_hook: None,
         }
     }
 
@@ -163,6 +214,10 @@ impl Config {
                 self.worker_threads
             ));
         }
+        if let Some(url) = &self.proxy_url {
+            crate::net::proxy::validate(url)?;
+        }
+        crate::tls::extra_roots(self)?;
         Ok(())
     }
 }
@@ -235,6 +290,19 @@ mod tests {
         assert!(c.validate().is_err());
         c.api_base_url = "not a url".into();
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn network_fields() {
+        let mut c = Config::new(1);
+        c.proxy_url = Some("gopher://u:hunter2@proxy:70".into());
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("not supported") && !e.contains("hunter2"), "{e}");
+        c.proxy_url = Some("socks5h://u:hunter2@127.0.0.1:1080".into());
+        c.validate().unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        c.ca_bundle_file = Some("/nonexistent/ca.pem".into());
+        assert!(c.validate().unwrap_err().contains("ca_bundle_file"));
     }
 
     #[test]

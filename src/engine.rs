@@ -17,11 +17,13 @@ use crate::api::ApiClient;
 use crate::config::Config;
 use crate::dispatch::{in_listener, Dispatcher, Listener};
 use crate::events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome};
+use crate::net::Network;
 use crate::secret::Token;
 use crate::sync::lock;
+use crate::tracker;
 use crate::transport::centrifugo::CentrifugoHubs;
 use crate::transport::SocketSettings;
-use crate::{limits, supervise, tls, tracker};
+use crate::{limits, supervise};
 
 /// Handles are unique in the process, across shutdowns, so a stale one is never mistaken for a new one.
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
@@ -102,10 +104,10 @@ impl Engine {
     /// Builds an engine that spawns its work on `runtime`.
     pub fn new(config: Config, runtime: Handle) -> Result<Engine, Error> {
         config.validate().map_err(Error::InvalidArgument)?;
-        let tls = tls::client_config();
-        let api = ApiClient::new(&config, tls.clone()).map_err(Error::Internal)?;
+        let net = Arc::new(Network::new(&config).map_err(Error::InvalidArgument)?);
+        let api = ApiClient::new(&config, &net).map_err(Error::Internal)?;
         let sockets = Arc::new(SocketSettings {
-            tls,
+            net,
             timing: config.timing,
             wake: tokio::sync::Notify::new(),
         });

@@ -14,6 +14,7 @@ pub mod fault;
 pub mod ffi;
 pub mod limits;
 pub mod log;
+pub mod net;
 pub mod runtime;
 pub mod secret;
 pub mod supervise;

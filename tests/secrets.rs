@@ -208,6 +208,9 @@ fn the_c_log_callback_and_last_error_never_contain_the_token() {
             backoff_max_ms: 50,
             worker_threads: 1,
             allow_insecure_loopback: 1,
+            proxy_url: std::ptr::null(),
+            ca_bundle_pem: std::ptr::null(),
+            ca_bundle_file: std::ptr::null(),
         };
         assert_eq!(unsafe { xo_configure(&config) }, xo_result::Ok);
         // (xo_shutdown removes the log callback: install it for every run.)
@@ -260,6 +263,9 @@ fn the_c_log_callback_and_last_error_never_contain_the_token() {
             backoff_max_ms: 0,
             worker_threads: 0,
             allow_insecure_loopback: 1,
+            proxy_url: std::ptr::null(),
+            ca_bundle_pem: std::ptr::null(),
+            ca_bundle_file: std::ptr::null(),
         };
         unsafe { xo_configure(&c) }
     };

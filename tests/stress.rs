@@ -93,6 +93,9 @@ impl SimHost {
             backoff_max_ms: 50,
             worker_threads: 1,
             allow_insecure_loopback: 1,
+            proxy_url: std::ptr::null(),
+            ca_bundle_pem: std::ptr::null(),
+            ca_bundle_file: std::ptr::null(),
         }
     }
 

@@ -6,9 +6,10 @@ use tokio::sync::watch;
 use xo_tracker::api::ApiClient;
 use xo_tracker::dispatch::Dispatcher;
 use xo_tracker::engine::{Lifecycle, Shared};
+use xo_tracker::net::Network;
 use xo_tracker::transport::centrifugo::CentrifugoHubs;
 use xo_tracker::transport::{PushEvent, SocketSettings};
-use xo_tracker::{tls, tracker, Config, Token};
+use xo_tracker::{tracker, Config, Token};
 
 /// Sizes in bytes, see the fields.
 pub struct Sizes {
@@ -27,10 +28,10 @@ pub fn tracker_sizes() -> Result<Sizes, String> {
     let mut config = Config::new(crate::host::PROJECT);
     config.api_base_url = "http://127.0.0.1:9/api".into();
     config.allow_insecure_loopback = true;
-    let tls = tls::client_config();
-    let api = ApiClient::new(&config, tls.clone())?;
+    let net = Arc::new(Network::new(&config)?);
+    let api = ApiClient::new(&config, &net)?;
     let sockets = Arc::new(SocketSettings {
-        tls,
+        net,
         timing: config.timing,
         wake: tokio::sync::Notify::new(),
     });

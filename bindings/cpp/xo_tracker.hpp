@@ -653,6 +653,11 @@ struct Config {
     uint32_t backoff_max_ms = 0;
     uint32_t worker_threads = 0;
     bool allow_insecure_loopback = false;  // ws:// and http:// to loopback only (the simulator)
+    // http://, https://, socks5:// or socks5h:// [user:password@]host:port; empty: the
+    // HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY variables, then the Windows/macOS settings.
+    std::string proxy_url;
+    std::string ca_bundle_pem;   // extra trusted CA certificates (PEM text); empty: none
+    std::string ca_bundle_file;  // a PEM file of extra trusted CA certificates; empty: none
 
     // The C struct; its strings point into this Config.
     xo_config to_c() const noexcept {
@@ -675,6 +680,9 @@ struct Config {
         c.backoff_max_ms = backoff_max_ms;
         c.worker_threads = worker_threads;
         c.allow_insecure_loopback = allow_insecure_loopback ? 1u : 0u;
+        c.proxy_url = proxy_url.empty() ? nullptr : proxy_url.c_str();
+        c.ca_bundle_pem = ca_bundle_pem.empty() ? nullptr : ca_bundle_pem.c_str();
+        c.ca_bundle_file = ca_bundle_file.empty() ? nullptr : ca_bundle_file.c_str();
         return c;
     }
 };

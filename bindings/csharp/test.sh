@@ -41,6 +41,9 @@ mcs -nologo -warn:4 -warnaserror+ -target:library -define:"$unity_defines" -r:"$
 mcs "${mcs_flags[@]}" -target:library -define:"$unity_defines;UNITY_IOS" -r:"$out/unity/UnityEngine.dll" \
   -out:"$out/unity-ios/Xo.Tracker.iOS.dll" "${runtime[@]}"
 cp "$out/unity/UnityEngine.dll" "$out/unity-ios/"
+mkdir -p "$out/unity-android" # the UNITY_ANDROID code (AndroidTrust) must compile too
+mcs "${mcs_flags[@]}" -target:library -define:"$unity_defines;UNITY_ANDROID" -r:"$out/unity/UnityEngine.dll" \
+  -out:"$out/unity-android/Xo.Tracker.Android.dll" "${runtime[@]}"
 cp "$out/Xo.Tracker.Tests.exe" "$out/unity/" # runs in the Unity-flavoured AppDomains
 
 # DllImport("xo_tracker") -> libxo_tracker.so: found through LD_LIBRARY_PATH, and pinned by dllmap.

@@ -22,6 +22,7 @@ mod api;
 mod centrifugo;
 mod control;
 mod faults;
+mod front;
 mod http;
 mod legacy;
 mod lifecycle;
@@ -37,6 +38,7 @@ mod ws;
 mod test_watchdog;
 
 pub use faults::Faults;
+pub use front::{Front, TlsIdentity};
 pub use orders::{sample_contents, OrderSpec};
 pub use sim::{Sim, SimConfig};
 pub use stats::{Stats, MAX_RECORDED_FRAMES};

@@ -4,6 +4,7 @@
 //! failure, and converts between C and the plain-Rust core ([`crate::runtime`], [`crate::Engine`]).
 
 mod contents;
+mod android;
 mod guard;
 pub mod types;
 
@@ -21,6 +22,10 @@ use crate::log::{self, Level};
 use crate::secret::Token;
 use crate::{runtime, Engine};
 
+/// Longest `ca_bundle_pem` accepted.
+const MAX_CA_PEM_BYTES: usize = crate::tls::MAX_CA_BUNDLE_BYTES;
+/// Longest `ca_bundle_file` path accepted.
+const MAX_PATH_BYTES: usize = 4096;
 /// Longest URL accepted in `xo_config`.
 const MAX_URL_BYTES: usize = 2048;
 
@@ -495,6 +500,18 @@ unsafe fn read_config(ptr: *const xo_config) -> Result<Config, xo_result> {
         config.worker_threads = raw.worker_threads as usize;
     }
     config.allow_insecure_loopback = raw.allow_insecure_loopback != 0;
+    if !raw.proxy_url.is_null() {
+        config.proxy_url =
+            Some(read_str("config->proxy_url", raw.proxy_url, MAX_URL_BYTES)?.to_owned());
+    }
+    if !raw.ca_bundle_pem.is_null() {
+        let pem = read_str("config->ca_bundle_pem", raw.ca_bundle_pem, MAX_CA_PEM_BYTES)?;
+        config.ca_bundle_pem = Some(pem.to_owned());
+    }
+    if !raw.ca_bundle_file.is_null() {
+        let path = read_str("config->ca_bundle_file", raw.ca_bundle_file, MAX_PATH_BYTES)?;
+        config.ca_bundle_file = Some(path.to_owned());
+    }
     config
         .validate()
         .map_err(|why| fail(xo_result::InvalidArgument, &why))?;

@@ -208,8 +208,21 @@ pub struct xo_config {
     pub backoff_max_ms: u32,
     /// Runtime worker threads (default 1, at most 16).
     pub worker_threads: u32,
-    /// Non-zero allows `ws://`/`http://` to loopback addresses (tests, the simulator). Never in production.
+    /// Non-zero allows `ws://`/`http://` to loopback addresses (tests, the simulator). Never in
+    /// production. It also ignores proxy environment variables and system settings (an explicit
+    /// `proxy_url` still applies).
     pub allow_insecure_loopback: u32,
+    /// A proxy for every HTTP request and socket: `http://`, `https://`, `socks5://` or
+    /// `socks5h://` (the proxy resolves names), as `scheme://[user:password@]host:port`.
+    /// Credentials never appear in logs or messages. NULL (default): `HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY` (and lower-case forms), then the Windows/macOS system settings.
+    pub proxy_url: *const c_char,
+    /// Extra trusted CA certificates as PEM text (a TLS-inspecting proxy's or antivirus's root),
+    /// added to the operating system's trust store. NULL (default): none.
+    pub ca_bundle_pem: *const c_char,
+    /// Path to a PEM file of extra trusted CA certificates, read by `xo_configure` (an unreadable
+    /// file or bad PEM is `XO_RESULT_INVALID_ARGUMENT`). NULL (default): none.
+    pub ca_bundle_file: *const c_char,
 }
 
 /// One event. The struct and its strings are valid only during the callback: copy what you keep.

@@ -176,8 +176,8 @@ pub trait Fanout: Send + Sync + 'static {
 
 /// Settings shared by every socket of a library instance.
 pub struct SocketSettings {
-    /// TLS configuration for `wss://`.
-    pub tls: Arc<rustls::ClientConfig>,
+    /// TLS, proxies and dialing for `wss://` and `ws://`.
+    pub net: Arc<crate::net::Network>,
     /// Timers: request timeout (connect), re-establish, backoff.
     pub timing: Timing,
     /// Wakes every socket waiting out a reconnect delay (the host said the network is back).
@@ -329,7 +329,7 @@ async fn connect<P: Protocol>(
     settings: &SocketSettings,
 ) -> Result<(WsStream, Liveness, Vec<Inbound>), SessionEnd> {
     let limit = settings.timing.request_timeout;
-    let mut ws = ws::open(&protocol.url(), &settings.tls, limit)
+    let mut ws = ws::open(&protocol.url(), &settings.net, limit)
         .await
         .map_err(SessionEnd::Lost)?;
     match timeout(limit, protocol.handshake(&mut ws)).await {

@@ -1,17 +1,17 @@
-//! Opening a WebSocket with bounded buffers, frame sizes and time.
+//! Opening a WebSocket with bounded buffers, frame sizes and time: the stream comes from
+//! [`crate::net`] (resolve once, Happy Eyeballs, proxy tunnel), then TLS and the upgrade.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::events::{ErrorInfo, ErrorKind};
+use crate::net::{NetStream, Network};
 
-/// A client WebSocket over TCP, with or without TLS.
-pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A client WebSocket over TCP (directly or through a proxy), with or without TLS.
+pub type WsStream = WebSocketStream<MaybeTlsStream<NetStream>>;
 
 /// The largest frame or message accepted: status messages are tiny.
 pub(crate) const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -26,22 +26,40 @@ pub fn socket_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
 }
 
-/// Opens `url` (TCP, TLS for `wss://`, WebSocket upgrade) within `limit`.
-pub async fn open(
-    url: &str,
-    tls: &Arc<rustls::ClientConfig>,
-    limit: Duration,
-) -> Result<WsStream, ErrorInfo> {
-    let connector = Connector::Rustls(tls.clone());
-    let attempt = tokio_tungstenite::connect_async_tls_with_config(
-        url,
-        Some(socket_config()),
-        true,
-        Some(connector),
-    );
+/// Opens `url` (TCP or a proxy tunnel, TLS for `wss://`, WebSocket upgrade) within `limit`.
+pub async fn open(url: &str, net: &Network, limit: Duration) -> Result<WsStream, ErrorInfo> {
+    let attempt = async {
+        let parsed = url::Url::parse(url).map_err(|e| {
+            ErrorInfo::new(ErrorKind::Network, format!("socket URL is invalid: {e}"))
+        })?;
+        let secure = parsed.scheme() == "wss";
+        let host = match parsed.host() {
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            Some(host) => host.to_string(),
+            None => {
+                return Err(ErrorInfo::new(
+                    ErrorKind::Network,
+                    "socket URL has no host".to_owned(),
+                ))
+            }
+        };
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let stream = net.connect(&host, port, secure).await.map_err(|m| {
+            ErrorInfo::new(ErrorKind::Network, format!("socket connect failed: {m}"))
+        })?;
+        let connector = Connector::Rustls(net.tls().clone());
+        tokio_tungstenite::client_async_tls_with_config(
+            url,
+            stream,
+            Some(socket_config()),
+            Some(connector),
+        )
+        .await
+        .map(|(ws, _response)| ws)
+        .map_err(|e| error_info("socket connect failed", &e))
+    };
     match timeout(limit, attempt).await {
-        Ok(Ok((ws, _response))) => Ok(ws),
-        Ok(Err(e)) => Err(error_info("socket connect failed", &e)),
+        Ok(result) => result,
         Err(_) => Err(ErrorInfo::new(
             ErrorKind::Timeout,
             format!("socket connect took longer than {limit:?}"),

@@ -86,6 +86,9 @@ namespace Xo.Tracker
         [DllImport(LibraryName, EntryPoint = "xo_network_changed", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern XoResult xo_network_changed();
 
+        [DllImport(LibraryName, EntryPoint = "xo_android_init", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern XoResult xo_android_init(IntPtr java_vm, IntPtr context);
+
         /// <summary>struct xo_config. Zero fields take the library's defaults.</summary>
         [StructLayout(LayoutKind.Sequential)]
         [NativeType("xo_config")]
@@ -108,6 +111,9 @@ namespace Xo.Tracker
             public uint backoff_max_ms;
             public uint worker_threads;
             public uint allow_insecure_loopback;
+            public IntPtr proxy_url;
+            public IntPtr ca_bundle_pem;
+            public IntPtr ca_bundle_file;
         }
 
         /// <summary>struct xo_event. Valid only during the callback.</summary>

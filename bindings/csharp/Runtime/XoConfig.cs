@@ -56,6 +56,23 @@ namespace Xo.Tracker
         /// <summary>Allows ws:// and http:// to loopback addresses (tests, the simulator). Never in production.</summary>
         public bool AllowInsecureLoopback;
 
+        /// <summary>
+        /// A proxy for every request and socket: http://, https://, socks5:// or socks5h://
+        /// (scheme://[user:password@]host:port; credentials never appear in logs or messages).
+        /// Null or empty: the HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY variables, then the
+        /// Windows/macOS system settings.
+        /// </summary>
+        public string Proxy;
+
+        /// <summary>
+        /// Extra trusted CA certificates as PEM text (a TLS-inspecting proxy's or antivirus's
+        /// root), added to the operating system's trust store. Null or empty: none.
+        /// </summary>
+        public string CaBundlePem;
+
+        /// <summary>A PEM file of extra trusted CA certificates. Null or empty: none.</summary>
+        public string CaBundleFile;
+
         /// <summary>A copy.</summary>
         public XoConfig Clone()
         {

@@ -88,6 +88,7 @@ namespace Xo.Tracker
             if (config == null)
                 throw new ArgumentNullException("config");
             EnsureNative();
+            AndroidTrust.Init();
             var abi = NativeMethods.xo_abi_version();
             if (abi != NativeMethods.XO_ABI_VERSION)
                 throw new XoException(XoResult.Internal, "the native xo_tracker library implements C ABI " + abi +
@@ -115,6 +116,9 @@ namespace Xo.Tracker
                 native.centrifugo_url = Utf8.Alloc(EmptyToNull(config.CentrifugoUrl));
                 native.legacy_socket_url = Utf8.Alloc(EmptyToNull(config.LegacySocketUrl));
                 native.api_base_url = Utf8.Alloc(EmptyToNull(config.ApiBaseUrl));
+                native.proxy_url = Utf8.Alloc(EmptyToNull(config.Proxy));
+                native.ca_bundle_pem = Utf8.Alloc(EmptyToNull(config.CaBundlePem));
+                native.ca_bundle_file = Utf8.Alloc(EmptyToNull(config.CaBundleFile));
                 var result = NativeMethods.xo_configure(ref native); // copies the strings
                 if (result != XoResult.Ok)
                     throw Failure((long)result, "config");
@@ -124,6 +128,9 @@ namespace Xo.Tracker
                 FreeIfSet(native.centrifugo_url);
                 FreeIfSet(native.legacy_socket_url);
                 FreeIfSet(native.api_base_url);
+                FreeIfSet(native.proxy_url);
+                FreeIfSet(native.ca_bundle_pem);
+                FreeIfSet(native.ca_bundle_file);
             }
             s_configured = true;
             // The library keeps the app-active state across xo_shutdown (and across Unity domains):

@@ -125,6 +125,43 @@ namespace UnityEngine
         }
     }
 
+    public class AndroidJavaObject : IDisposable
+    {
+        public AndroidJavaObject(string className, params object[] args)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+
+        public IntPtr GetRawObject()
+        {
+            return IntPtr.Zero;
+        }
+
+        public void CallStatic(string methodName, params object[] args)
+        {
+        }
+
+        public T Call<T>(string methodName, params object[] args)
+        {
+            return default(T);
+        }
+
+        public T GetStatic<T>(string fieldName)
+        {
+            return default(T);
+        }
+    }
+
+    public class AndroidJavaClass : AndroidJavaObject
+    {
+        public AndroidJavaClass(string className) : base(className)
+        {
+        }
+    }
+
     public static class Debug
     {
         public static void Log(object message)

@@ -24,5 +24,10 @@ public class XoTracker : ModuleRules
 		{
 			"Projects", // IPluginManager: where the plugin (and its staged library) lives
 		});
+
+		if (Target.Platform == UnrealTargetPlatform.Android)
+		{
+			PrivateDependencyModuleNames.Add("Launch"); // FAndroidApplication, FJavaWrapper (xo_android_init)
+		}
 	}
 }

@@ -10,6 +10,11 @@
 #include "XoTrackerSubsystem.h"
 #include "XoTrackerTypes.h"
 
+#if PLATFORM_ANDROID
+#include "Android/AndroidApplication.h"
+#include "Android/AndroidJNI.h"
+#endif
+
 DEFINE_LOG_CATEGORY(LogXoTracker);
 
 #define LOCTEXT_NAMESPACE "FXoTrackerModule"
@@ -68,6 +73,18 @@ void FXoTrackerModule::StartupModule()
 		return; // every entry point checks bLibraryReady: no call ever reaches a missing library
 	}
 	UE_LOG(LogXoTracker, Log, TEXT("xo-tracker %s loaded"), *XoTracker::ToFString(xo::version()));
+#if PLATFORM_ANDROID
+	// TLS checks certificates with Android's verifier once the library has the JVM and a Context
+	// (the APK must bundle rustls-platform-verifier's AAR); otherwise it uses the bundled roots.
+	if (JNIEnv* Env = FAndroidApplication::GetJavaEnv())
+	{
+		JavaVM* Vm = nullptr;
+		if (Env->GetJavaVM(&Vm) == JNI_OK && xo_android_init(Vm, FJavaWrapper::GameActivityThis) != XO_RESULT_OK)
+		{
+			UE_LOG(LogXoTracker, Warning, TEXT("%s"), *XoTracker::ToFString(xo_last_error()));
+		}
+	}
+#endif
 
 	// Queued events are delivered here, on the game thread, once per frame.
 	TickHandle = FTSTicker::GetCoreTicker().AddTicker(FTickerDelegate::CreateRaw(this, &FXoTrackerModule::Tick), 0.0f);

@@ -23,6 +23,9 @@ xo::Config UXoTrackerSettings::ToConfig() const
 	Config.centrifugo_url = XoTracker::ToUtf8(CentrifugoUrl);
 	Config.legacy_socket_url = XoTracker::ToUtf8(LegacySocketUrl);
 	Config.api_base_url = XoTracker::ToUtf8(ApiBaseUrl);
+	Config.proxy_url = XoTracker::ToUtf8(ProxyUrl);
+	Config.ca_bundle_pem = XoTracker::ToUtf8(CaBundlePem);
+	Config.ca_bundle_file = XoTracker::ToUtf8(CaBundleFile);
 	Config.poll_interval_ms = NonNegative(PollIntervalMs);
 	Config.socket_reestablish_ms = NonNegative(SocketReestablishMs);
 	Config.polling_deadline_ms = NonNegative(PollingDeadlineMs);

@@ -41,6 +41,22 @@ public:
 	UPROPERTY(config, EditAnywhere, Category = "Endpoints", AdvancedDisplay)
 	bool bAllowInsecureLoopback = false;
 
+	/**
+	 * A proxy for every request and socket: http://, https://, socks5:// or socks5h://
+	 * [user:password@]host:port (credentials never appear in logs). Empty: the HTTPS_PROXY,
+	 * HTTP_PROXY, ALL_PROXY and NO_PROXY variables, then the Windows/macOS system settings.
+	 */
+	UPROPERTY(config, EditAnywhere, Category = "Network", AdvancedDisplay)
+	FString ProxyUrl;
+
+	/** Extra trusted CA certificates as PEM text (a TLS-inspecting proxy's root). Empty: none. */
+	UPROPERTY(config, EditAnywhere, Category = "Network", AdvancedDisplay, meta = (MultiLine = true))
+	FString CaBundlePem;
+
+	/** A PEM file of extra trusted CA certificates. Empty: none. */
+	UPROPERTY(config, EditAnywhere, Category = "Network", AdvancedDisplay)
+	FString CaBundleFile;
+
 	/** Milliseconds between status requests while polling (0: 3000). */
 	UPROPERTY(config, EditAnywhere, Category = "Timing", AdvancedDisplay, meta = (ClampMin = "0"))
 	int32 PollIntervalMs = 0;
