@@ -18,20 +18,16 @@ fi
 [[ -x "$sim_bin" ]] || { echo "no simulator at $sim_bin" >&2; exit 1; }
 
 rm -rf "$out"
-mkdir -p "$out/unity" "$out/unity-ios"
+mkdir -p "$out/unity" "$out/unity-ios" "$out/unity-webgl"
 cd "$here"
 runtime=()
 while IFS= read -r -d '' f; do runtime+=("$f"); done < <(find Runtime -name '*.cs' -print0 | sort -z)
 mcs_flags=(-nologo -debug -warn:4 -warnaserror+ -langversion:7)
-
-echo "==> compiling the binding (plain Mono) and the tests"
-mcs "${mcs_flags[@]}" -target:library -out:"$out/Xo.Tracker.dll" "${runtime[@]}"
-mcs "${mcs_flags[@]}" -target:exe -out:"$out/Xo.Tracker.Tests.exe" -r:"$out/Xo.Tracker.dll" -r:System.Core.dll \
-  Tests~/Mono/*.cs
-
-echo "==> compiling the Unity-only sources against stubbed UnityEngine/UnityEditor"
-mcs -nologo -target:library -out:"$out/unity/UnityEngine.dll" Tests~/UnityStubs/UnityStubs.cs
 unity_defines="UNITY_5_3_OR_NEWER;UNITY_2021_3_OR_NEWER"
+
+echo "==> compiling the binding (plain Mono), the Unity-flavoured builds (stubbed UnityEngine/UnityEditor) and the tests"
+mcs "${mcs_flags[@]}" -target:library -out:"$out/Xo.Tracker.dll" "${runtime[@]}"
+mcs -nologo -target:library -out:"$out/unity/UnityEngine.dll" Tests~/UnityStubs/UnityStubs.cs
 mcs "${mcs_flags[@]}" -target:library -define:"$unity_defines;UNITY_EDITOR;UNITY_STANDALONE_LINUX" \
   -r:"$out/unity/UnityEngine.dll" -out:"$out/unity/Xo.Tracker.dll" "${runtime[@]}"
 mcs "${mcs_flags[@]}" -target:library -define:"$unity_defines;UNITY_EDITOR" -r:"$out/unity/UnityEngine.dll" \
@@ -40,8 +36,16 @@ mcs -nologo -warn:4 -warnaserror+ -target:library -define:"$unity_defines" -r:"$
   -r:"$out/unity/Xo.Tracker.dll" -out:"$out/unity/PurchaseFlowSample.dll" Samples~/PurchaseFlow/*.cs
 mcs "${mcs_flags[@]}" -target:library -define:"$unity_defines;UNITY_IOS" -r:"$out/unity/UnityEngine.dll" \
   -out:"$out/unity-ios/Xo.Tracker.iOS.dll" "${runtime[@]}"
-cp "$out/unity/UnityEngine.dll" "$out/unity-ios/"
-cp "$out/Xo.Tracker.Tests.exe" "$out/unity/" # runs in the Unity-flavoured AppDomains
+# WebGL player: the same sources with UNITY_WEBGL (no DllImport); the sample must still compile.
+mcs "${mcs_flags[@]}" -target:library -define:"$unity_defines;UNITY_WEBGL" -r:"$out/unity/UnityEngine.dll" \
+  -out:"$out/unity-webgl/Xo.Tracker.dll" "${runtime[@]}"
+mcs -nologo -warn:4 -warnaserror+ -target:library -define:"$unity_defines;UNITY_WEBGL" -r:"$out/unity/UnityEngine.dll" \
+  -r:"$out/unity-webgl/Xo.Tracker.dll" -out:"$out/unity-webgl/PurchaseFlowSample.dll" Samples~/PurchaseFlow/*.cs
+# The tests compile against the Unity build (a superset of the API) and run against each build.
+mcs "${mcs_flags[@]}" -target:exe -out:"$out/Xo.Tracker.Tests.exe" -r:"$out/unity/Xo.Tracker.dll" \
+  -r:"$out/unity/UnityEngine.dll" -r:System.Core.dll Tests~/Mono/*.cs
+for dir in "$out" "$out/unity-ios" "$out/unity-webgl"; do cp "$out/unity/UnityEngine.dll" "$dir/"; done
+for dir in "$out/unity" "$out/unity-webgl"; do cp "$out/Xo.Tracker.Tests.exe" "$dir/"; done # run in AppDomains there
 
 # DllImport("xo_tracker") -> libxo_tracker.so: found through LD_LIBRARY_PATH, and pinned by dllmap.
 for dir in "$out" "$out/unity"; do

@@ -28,6 +28,12 @@ namespace Xo.Tracker.Tests
             RunInDomain(unityDir, "die-with-live-tracker", simPort);
             // ...leaves nothing that can call into it: the next domain starts clean and tracks.
             RunInDomain(unityDir, "next-session", simPort);
+            // Enter Play Mode without a domain reload: the hook resets every static field.
+            RunInDomain(unityDir, "statics-reset", simPort);
+            // Project Settings > Xo Tracker, Configure() without arguments, logs to the Console.
+            RunInDomain(unityDir, "settings", simPort);
+            // The same sources compiled for WebGL: the API is there, every call says unsupported.
+            RunInDomain(Path.Combine(Path.GetDirectoryName(unityDir), "unity-webgl"), "webgl", simPort);
         }
 
         private static void RunInDomain(string unityDir, string scenario, int simPort)
@@ -51,7 +57,7 @@ namespace Xo.Tracker.Tests
     }
 
     /// <summary>Runs inside the Unity-flavoured AppDomain; returns {passed, failed}.</summary>
-    public sealed class UnityGlueDriver : MarshalByRefObject
+    public sealed partial class UnityGlueDriver : MarshalByRefObject
     {
         private Sim _sim;
         private Type _pumpType;
@@ -67,11 +73,24 @@ namespace Xo.Tracker.Tests
                 T.Check(_pumpType != null, "the Unity build has XoTrackerPump");
                 if (_pumpType == null)
                     return new[] { T.Passed, T.Failed };
+                if (scenario == "statics-reset")
+                {
+                    StaticsReset(); // before any hook ran: the fields still hold their initial values
+                    return new[] { T.Passed, T.Failed };
+                }
+                if (scenario == "webgl")
+                {
+                    WebGL(); // a player build: no editor hooks
+                    return new[] { T.Passed, T.Failed };
+                }
                 // What Unity does when a domain loads and when play mode starts.
                 Static(typeof(XoTracker), "InstallEditorHooks");
                 Static(typeof(XoTracker), "OnSubsystemRegistration");
                 switch (scenario)
                 {
+                    case "settings":
+                        Settings();
+                        break;
                     case "lifecycle":
                         Lifecycle();
                         break;
