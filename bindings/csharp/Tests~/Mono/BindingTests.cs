@@ -219,6 +219,19 @@ namespace Xo.Tracker.Tests
             }
         }
 
+        public static void TestIdleDispatchAllocatesNothing(Sim sim, Func<XoConfig> config, string token)
+        {
+            XoTracker.Configure(config());
+            sim.AddOrder(796, "new");
+            var tracking = XoTracker.Track(796, token);
+            T.Check(T.PumpUntil(() => tracking.Transport == TransportState.SocketConnected, 5000), "socket connected");
+            T.PumpFor(100);
+            double ns;
+            var bytes = Bench.IdleDispatchBytes(20000, out ns);
+            T.Equal(0.0, bytes, "managed bytes per idle Dispatch (a live tracker, nothing pending; " + ns.ToString("0") + " ns/call)");
+            tracking.Cancel();
+        }
+
         public static void TestAppActiveAcrossShutdown(Sim sim, Func<XoConfig> config, string token)
         {
             // xo_shutdown puts the library back to active; the binding keeps the app's state and

@@ -23,6 +23,10 @@ namespace Xo.Tracker.Tests
 
         private static int Main(string[] args)
         {
+            if (args.Length == 3 && args[0] == "--unity-scenario")
+                return UnityGlueTest.RunScenarioProcess(args);
+            if (args.Length >= 1 && args[0] == "--bench")
+                return Bench.Run(args);
             if (args.Length < 4)
             {
                 Console.Error.WriteLine("usage: Xo.Tracker.Tests.exe <xo-sim> <xo_tracker.h> <package dir> <work dir>");
@@ -55,6 +59,7 @@ namespace Xo.Tracker.Tests
                 T.Run("Track with a CancellationToken", () => BindingTests.TestTrackCancellationToken(s_sim, SimConfig, Token));
                 T.Run("library warnings go to the Console without a handler", () => BindingTests.TestDefaultLog(s_sim, SimConfig, Token));
                 T.Run("app state survives Shutdown; Configure applies it", () => BindingTests.TestAppActiveAcrossShutdown(s_sim, SimConfig, Token));
+                T.Run("an idle Dispatch allocates no managed memory", () => BindingTests.TestIdleDispatchAllocatesNothing(s_sim, SimConfig, Token));
                 T.Run("1000 tracked orders, no leaked GCHandles", TestThousandOrders);
                 T.Run("Unity glue: pump, pause, hooks, domain reloads (stubbed Unity)",
                     () => UnityGlueTest.Run(Path.Combine(args[3], "unity"), s_sim.Port));
