@@ -21,8 +21,9 @@ namespace Xo.Tracker.Editor
         {
         }
 
+        /// <summary>Registers the page (Unity finds it by the attribute).</summary>
         [SettingsProvider]
-        private static SettingsProvider Create()
+        public static SettingsProvider Create()
         {
             return new XoTrackerSettingsProvider();
         }
@@ -41,6 +42,7 @@ namespace Xo.Tracker.Editor
             return settings;
         }
 
+        /// <summary>Draws the settings asset's fields, creating the asset on first use.</summary>
         public override void OnGUI(string searchContext)
         {
             if (_settings == null || _settings.targetObject == null)

@@ -146,9 +146,9 @@ namespace Xo.Tracker.Tests
             // The Project Settings page creates the asset and draws its fields.
             var editor = Assembly.LoadFrom(Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "Xo.Tracker.Editor.dll"));
             var providerType = editor.GetType("Xo.Tracker.Editor.XoTrackerSettingsProvider", true);
-            var provider = (UnityEditor.SettingsProvider)providerType.GetMethod("Create", BindingFlags.Static | BindingFlags.NonPublic)
+            var provider = (UnityEditor.SettingsProvider)providerType.GetMethod("Create", BindingFlags.Static | BindingFlags.Public)
                 .Invoke(null, null);
-            T.Check(providerType.GetMethod("Create", BindingFlags.Static | BindingFlags.NonPublic)
+            T.Check(providerType.GetMethod("Create", BindingFlags.Static | BindingFlags.Public)
                 .IsDefined(typeof(UnityEditor.SettingsProviderAttribute), false), "[SettingsProvider] on Create");
             T.Equal("Project/Xo Tracker", provider.settingsPath, "settings path");
             T.Equal(UnityEditor.SettingsScope.Project, provider.scope, "project scope");
