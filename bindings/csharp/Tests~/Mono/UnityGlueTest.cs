@@ -33,6 +33,8 @@ namespace Xo.Tracker.Tests
             RunInDomain(unityDir, "statics-reset", simPort);
             // Project Settings > Xo Tracker, Configure() without arguments, logs to the Console.
             RunInDomain(unityDir, "settings", simPort);
+            // The sample's async void methods at play-mode exit and on destroy.
+            RunInDomain(unityDir, "sample", simPort);
             // The same sources compiled for WebGL: the API is there, every call says unsupported.
             RunInDomain(Path.Combine(Path.GetDirectoryName(unityDir), "unity-webgl"), "webgl", simPort);
         }
@@ -144,6 +146,9 @@ namespace Xo.Tracker.Tests
                 {
                     case "settings":
                         Settings();
+                        break;
+                    case "sample":
+                        Sample();
                         break;
                     case "lifecycle":
                         Lifecycle();

@@ -226,6 +226,88 @@ namespace Xo.Tracker.Tests
             Hook("SimulateQuit", "UnityEngine.Application");
         }
 
+        /// <summary>A main-thread SynchronizationContext like Unity's; keeps what its callbacks throw.</summary>
+        private sealed class RecordingContext : SynchronizationContext
+        {
+            private readonly System.Collections.Concurrent.ConcurrentQueue<KeyValuePair<SendOrPostCallback, object>> _queue =
+                new System.Collections.Concurrent.ConcurrentQueue<KeyValuePair<SendOrPostCallback, object>>();
+
+            public readonly List<Exception> Thrown = new List<Exception>();
+
+            public override void Post(SendOrPostCallback d, object state)
+            {
+                _queue.Enqueue(new KeyValuePair<SendOrPostCallback, object>(d, state));
+            }
+
+            public void RunPending()
+            {
+                KeyValuePair<SendOrPostCallback, object> item;
+                while (_queue.TryDequeue(out item))
+                {
+                    try
+                    {
+                        item.Key(item.Value);
+                    }
+                    catch (Exception e)
+                    {
+                        Thrown.Add(e); // what escaped an async void: Unity would log it as unhandled
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// The sample's async void methods at play-mode exit and on destroy: the shutdown ends their
+        /// check and tracking as cancelled, and nothing may escape to the main-thread context.
+        /// </summary>
+        private void Sample()
+        {
+            var sampleAssembly = Assembly.LoadFrom(Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "PurchaseFlowSample.dll"));
+            var sampleType = sampleAssembly.GetType("Xo.Tracker.Samples.PurchaseFlowSample", true);
+            var context = new RecordingContext();
+            var previous = SynchronizationContext.Current;
+            SynchronizationContext.SetSynchronizationContext(context);
+            try
+            {
+                foreach (var ending in new[] { "ExitingPlayMode", "OnDestroy" })
+                {
+                    XoTracker.Configure(Config());
+                    var sample = Activator.CreateInstance(sampleType, true);
+                    sampleType.GetField("userToken", BindingFlags.Instance | BindingFlags.NonPublic).SetValue(sample, "glue-token");
+                    _sim.AddOrder(830, "new");
+                    _sim.Fault("{\"fault\":\"http_delay\",\"order_id\":830,\"n\":4,\"delay_ms\":3000}");
+                    sampleType.GetMethod("RecheckOrder").Invoke(sample, new object[] { 830L });
+                    sampleType.GetMethod("StartPurchaseAsync").Invoke(sample, new object[] { 830L });
+                    T.Equal(2, XoTracker.ActiveCount, ending + ": the sample's check and tracking are live");
+                    Frames(100);
+                    context.RunPending();
+                    if (ending == "ExitingPlayMode")
+                    {
+                        var change = Type.GetType("UnityEditor.PlayModeStateChange, UnityEngine", true);
+                        Type.GetType("UnityEditor.EditorApplication, UnityEngine", true).GetMethod("SimulatePlayModeStateChange")
+                            .Invoke(null, new[] { Enum.Parse(change, "ExitingPlayMode") });
+                    }
+                    else
+                        sampleType.GetMethod("OnDestroy", BindingFlags.Instance | BindingFlags.NonPublic).Invoke(sample, null);
+                    T.Equal(0, XoTracker.ActiveCount, ending + ": both ended");
+                    var watch = System.Diagnostics.Stopwatch.StartNew();
+                    while (watch.ElapsedMilliseconds < 300)
+                    {
+                        context.RunPending();
+                        Thread.Sleep(5);
+                    }
+                    T.Check(context.Thrown.Count == 0, ending + ": nothing escaped the sample's async void methods: " +
+                                                       string.Join(" | ", context.Thrown.Select(e => e.GetType().Name + ": " + e.Message)));
+                    context.Thrown.Clear();
+                    XoTracker.Shutdown();
+                }
+            }
+            finally
+            {
+                SynchronizationContext.SetSynchronizationContext(previous);
+            }
+        }
+
         private static void Unsupported(Action call, string what)
         {
             var e = T.Throws<PlatformNotSupportedException>(call, what + " on WebGL");
