@@ -50,7 +50,8 @@ check "Unity: every native binary has its .meta" test -z "$orphans"
 check "Unity: no test or tool folders shipped" test ! -e "$unity/Tests~" -a ! -e "$unity/Tools~"
 upm_version=$(basename "$bundle" | sed 's/^xo-tracker-//')
 upm="$bundle/bindings/unity/com.xo.tracker-$upm_version.tgz"
-upm_out=$(python3 "$root/scripts/check_upm.py" --version "$upm_version" "$upm" 2>&1)
+# XO_REQUIRE_ALL_PLATFORMS=1 (a release): the tarball must hold every platform's library.
+upm_out=$(python3 "$root/scripts/check_upm.py" --version "$upm_version" ${XO_REQUIRE_ALL_PLATFORMS:+--require-all-plugins} "$upm" 2>&1)
 upm_rc=$?
 grep -v '^ok ' <<<"$upm_out" | sed '$d; s/^/     /'
 check "Unity: the UPM tarball com.xo.tracker-$upm_version.tgz is valid (check_upm.py: $(tail -n 1 <<<"$upm_out"))" test "$upm_rc" -eq 0

@@ -90,6 +90,7 @@ upm_tarball() { # <package folder> <output .tgz>: what `npm pack` makes and Unit
   rm -rf "$stage"
 }
 upm_tarball "$unity" "$out/bindings/unity/com.xo.tracker-$version.tgz"
+cp "$out/bindings/unity/com.xo.tracker-$version.tgz" "$dist/" # also beside the bundle, for a release asset
 
 echo "==> Unreal plugin with its ThirdParty libraries"
 XO_TARGET_DIR="$tree" XO_PROFILE=release bindings/unreal/package.sh "$out/bindings/unreal"
