@@ -74,6 +74,17 @@ check "Unity: the Linux plugin is where its .meta says" test -f "$unity/Plugins/
 orphans=$(cd "$unity/Plugins" && find . -type f ! -name '*.meta' | while read -r f; do [[ -f "$f.meta" ]] || echo "$f"; done)
 check "Unity: every native binary has its .meta" test -z "$orphans"
 check "Unity: no test or tool folders shipped" test ! -e "$unity/Tests~" -a ! -e "$unity/Tools~"
+upm_version=$(basename "$bundle" | sed 's/^xo-tracker-//')
+upm="$bundle/bindings/unity/com.xo.tracker-$upm_version.tgz"
+# XO_REQUIRE_ALL_PLATFORMS=1 (a release): the tarball must hold every platform's library.
+upm_out=$(python3 "$root/scripts/check_upm.py" --version "$upm_version" ${XO_REQUIRE_ALL_PLATFORMS:+--require-all-plugins} "$upm" 2>&1)
+upm_rc=$?
+grep -v '^ok ' <<<"$upm_out" | sed '$d; s/^/     /'
+check "Unity: the UPM tarball com.xo.tracker-$upm_version.tgz is valid (check_upm.py: $(tail -n 1 <<<"$upm_out"))" test "$upm_rc" -eq 0
+upm_out=$(python3 "$root/scripts/check_upm.py" --self-test "$upm" 2>&1)
+upm_rc=$?
+grep -v '^ok ' <<<"$upm_out" | sed '$d; s/^/     /'
+check "Unity: the UPM validator rejects broken tarballs (self-test: $(tail -n 1 <<<"$upm_out"))" test "$upm_rc" -eq 0
 
 unreal="$bundle/bindings/unreal/XoTracker"
 third="$unreal/Source/ThirdParty/XoTrackerLibrary"

@@ -63,15 +63,22 @@ cp include/xo_tracker.h "$out/include/"
 cp bindings/cpp/xo_tracker.hpp bindings/cpp/README.md "$out/bindings/cpp/"
 cp README.md LICENSE CHANGELOG.md "$out/"
 
-echo "==> Unity package with its native libraries in Plugins/"
+echo "==> Unity package with its native libraries in Plugins/, and its UPM tarball"
 unity="$out/bindings/unity/com.xo.tracker"
 mkdir -p "$unity"
-(cd bindings/csharp && tar --exclude='./Tests~' --exclude='./Tools~' --exclude='./test.sh' --exclude='./.gitignore' -cf - .) \
-  | tar -C "$unity" -xf -
-place() { # place <file in tree> <path under Plugins/>
+(cd bindings/csharp && tar --exclude='./Tests~' --exclude='./Tools~' --exclude='./test.sh' --exclude='./test.sh.meta' \
+  --exclude='./.gitignore' -cf - .) | tar -C "$unity" -xf -
+place() { # place <file in tree> <path under Plugins/>: the binary, its .meta, its folders' .meta
   [[ -e "$tree/$1" ]] || return 0
+  local metas="bindings/csharp/Tools~/plugin-meta" dir
   mkdir -p "$(dirname "$unity/Plugins/$2")"
   cp -R "$tree/$1" "$unity/Plugins/$2"
+  cp "$metas/Plugins/$2.meta" "$unity/Plugins/$2.meta"
+  dir=$(dirname "Plugins/$2")
+  while [[ "$dir" != . ]]; do
+    cp "$metas/$dir.meta" "$unity/$dir.meta"
+    dir=$(dirname "$dir")
+  done
 }
 place x86_64-unknown-linux-gnu/release/libxo_tracker.so Linux/x86_64/libxo_tracker.so
 place x86_64-pc-windows-msvc/release/xo_tracker.dll Windows/x86_64/xo_tracker.dll
@@ -79,6 +86,18 @@ place x86_64-apple-darwin/release/libxo_tracker.dylib macOS/libxo_tracker.dylib
 place aarch64-linux-android/release/libxo_tracker.so Android/arm64-v8a/libxo_tracker.so
 place armv7-linux-androideabi/release/libxo_tracker.so Android/armeabi-v7a/libxo_tracker.so
 place aarch64-apple-ios/release/libxo_tracker.a iOS/libxo_tracker.a
+
+upm_tarball() { # <package folder> <output .tgz>: what `npm pack` makes and Unity's "Add package from tarball" reads
+  local stage
+  stage=$(mktemp -d)
+  cp -R "$1" "$stage/package"
+  find "$stage/package" -type d -exec chmod 755 {} + && find "$stage/package" -type f -exec chmod 644 {} +
+  tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime='2000-01-01 00:00Z' -cf - package \
+    | gzip -9n >"$2"
+  rm -rf "$stage"
+}
+upm_tarball "$unity" "$out/bindings/unity/com.xo.tracker-$version.tgz"
+cp "$out/bindings/unity/com.xo.tracker-$version.tgz" "$dist/" # also beside the bundle, for a release asset
 
 echo "==> Unreal plugin with its ThirdParty libraries"
 XO_TARGET_DIR="$tree" XO_PROFILE=release bindings/unreal/package.sh "$out/bindings/unreal"

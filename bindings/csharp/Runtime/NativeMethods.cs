@@ -18,7 +18,7 @@ using System.Runtime.InteropServices;
 
 namespace Xo.Tracker
 {
-    internal static class NativeMethods
+    internal static partial class NativeMethods
     {
 #if (UNITY_IOS || UNITY_TVOS) && !UNITY_EDITOR
         // iOS links the static library into the player: symbols are resolved in the executable.
@@ -36,6 +36,12 @@ namespace Xo.Tracker
         /// <summary>XO_MAX_TOKEN_BYTES: the longest token accepted, in bytes.</summary>
         internal const int XO_MAX_TOKEN_BYTES = 16384;
 
+        /// <summary>XO_MAX_ITEMS: at most this many entries in xo_contents.items.</summary>
+        internal const int XO_MAX_ITEMS = 1000;
+
+        /// <summary>XO_MAX_TEXT_BYTES: the longest text in xo_contents, in bytes.</summary>
+        internal const int XO_MAX_TEXT_BYTES = 256;
+
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         [NativeType("xo_event_callback")]
         internal delegate void xo_event_callback(IntPtr userdata, IntPtr evt);
@@ -44,6 +50,7 @@ namespace Xo.Tracker
         [NativeType("xo_log_callback")]
         internal delegate void xo_log_callback(IntPtr userdata, int level, IntPtr message);
 
+#if !(UNITY_WEBGL && !UNITY_EDITOR) // WebGL: NativeMethods.WebGL.cs, no native code at all
         [DllImport(LibraryName, EntryPoint = "xo_version", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr xo_version();
 
@@ -85,6 +92,7 @@ namespace Xo.Tracker
 
         [DllImport(LibraryName, EntryPoint = "xo_network_changed", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern XoResult xo_network_changed();
+#endif
 
         [DllImport(LibraryName, EntryPoint = "xo_android_init", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern XoResult xo_android_init(IntPtr java_vm, IntPtr context);
@@ -133,6 +141,42 @@ namespace Xo.Tracker
             public IntPtr status_raw;
             public IntPtr message;
             public IntPtr contents_json;
+            public IntPtr contents; // const xo_contents *: set exactly when contents_json is
+        }
+
+        /// <summary>struct xo_price. Strings are never NULL.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        [NativeType("xo_price")]
+        internal struct xo_price
+        {
+            public IntPtr amount;
+            public IntPtr amount_without_discount;
+            public IntPtr currency;
+        }
+
+        /// <summary>struct xo_item.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        [NativeType("xo_item")]
+        internal struct xo_item
+        {
+            public IntPtr sku;
+            public long quantity;
+            public int is_free;
+            public IntPtr price; // const xo_price *, NULL when none
+            public IntPtr virtual_price; // const xo_price *, NULL when none
+        }
+
+        /// <summary>struct xo_contents. Valid only during the callback.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        [NativeType("xo_contents")]
+        internal struct xo_contents
+        {
+            public uint struct_size;
+            public int is_free;
+            public IntPtr price;
+            public IntPtr virtual_price;
+            public IntPtr items; // item_count xo_item entries
+            public uint item_count;
         }
     }
 

@@ -1,15 +1,18 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Xo.Tracker
 {
     /// <summary>
-    /// What the order contains, parsed from the library's normalised JSON
-    /// (`price`, `virtual_price`, `is_free`, `items`).
+    /// What the order contains, copied from the library's typed contents (xo_contents), which the
+    /// library normalises from Xsolla's answer (type drift, missing fields).
     /// </summary>
     public sealed class OrderContents
     {
+        private static readonly OrderItem[] NoItems = new OrderItem[0];
+
         private OrderContents()
         {
         }
@@ -23,60 +26,50 @@ namespace Xo.Tracker
         /// <summary>True for a free order.</summary>
         public bool IsFree { get; private set; }
 
-        /// <summary>The items of the order (never null).</summary>
+        /// <summary>The items of the order (never null; at most 1000).</summary>
         public IReadOnlyList<OrderItem> Items { get; private set; }
 
-        /// <summary>Parses contents JSON, or returns null if it is not JSON.</summary>
-        public static OrderContents TryParse(string json)
+        /// <summary>Copies a const xo_contents * (valid during the callback); null for NULL.</summary>
+        internal static OrderContents FromNative(IntPtr ptr)
         {
-            try
-            {
-                return Parse(json);
-            }
-            catch (FormatException)
-            {
+            if (ptr == IntPtr.Zero)
                 return null;
-            }
-        }
-
-        /// <summary>Parses contents JSON; tolerates the type drift of Xsolla's answers.</summary>
-        /// <exception cref="FormatException">not JSON.</exception>
-        public static OrderContents Parse(string json)
-        {
-            var root = Json.Parse(json) as Dictionary<string, object>;
-            var contents = new OrderContents { Items = new OrderItem[0] };
-            if (root == null)
-                return contents;
-            contents.Price = Price.From(Json.Get(root, "price"));
-            contents.VirtualPrice = Price.From(Json.Get(root, "virtual_price"));
-            contents.IsFree = Json.AsBool(Json.Get(root, "is_free"));
-            var items = new List<OrderItem>();
-            var array = Json.Get(root, "items") as List<object>;
-            if (array != null)
+            var c = NativeStruct.Read<NativeMethods.xo_contents>(ptr);
+            var count = c.items == IntPtr.Zero ? 0 : (int)Math.Min(c.item_count, (uint)NativeMethods.XO_MAX_ITEMS);
+            var items = count == 0 ? NoItems : new OrderItem[count];
+            var itemSize = Marshal.SizeOf(typeof(NativeMethods.xo_item));
+            for (var i = 0; i < count; i++)
             {
-                foreach (var element in array)
-                {
-                    var item = element as Dictionary<string, object>;
-                    if (item != null)
-                        items.Add(OrderItem.From(item));
-                }
+                var item = (NativeMethods.xo_item)Marshal.PtrToStructure(IntPtr.Add(c.items, i * itemSize), typeof(NativeMethods.xo_item));
+                items[i] = new OrderItem(Utf8.FromNative(item.sku) ?? "", item.quantity, item.is_free != 0,
+                    Price.FromNative(item.price), Price.FromNative(item.virtual_price));
             }
-            contents.Items = items.AsReadOnly();
-            return contents;
+            return new OrderContents
+            {
+                Price = Price.FromNative(c.price),
+                VirtualPrice = Price.FromNative(c.virtual_price),
+                IsFree = c.is_free != 0,
+                Items = Array.AsReadOnly(items),
+            };
         }
     }
 
     /// <summary>One item of an order.</summary>
     public sealed class OrderItem
     {
-        private OrderItem()
+        internal OrderItem(string sku, long quantity, bool isFree, Price price, Price virtualPrice)
         {
+            Sku = sku;
+            Quantity = quantity;
+            IsFree = isFree;
+            Price = price;
+            VirtualPrice = virtualPrice;
         }
 
-        /// <summary>The item's SKU.</summary>
+        /// <summary>The item's SKU ("" if absent).</summary>
         public string Sku { get; private set; }
 
-        /// <summary>How many.</summary>
+        /// <summary>How many (0 if absent or not an integer).</summary>
         public long Quantity { get; private set; }
 
         /// <summary>True for a free item.</summary>
@@ -87,20 +80,6 @@ namespace Xo.Tracker
 
         /// <summary>The virtual-currency price, or null.</summary>
         public Price VirtualPrice { get; private set; }
-
-        internal static OrderItem From(Dictionary<string, object> item)
-        {
-            long quantity;
-            return new OrderItem
-            {
-                Sku = Json.AsString(Json.Get(item, "sku")) ?? "",
-                Quantity = long.TryParse(Json.AsString(Json.Get(item, "quantity")), NumberStyles.Integer,
-                    CultureInfo.InvariantCulture, out quantity) ? quantity : 0,
-                IsFree = Json.AsBool(Json.Get(item, "is_free")),
-                Price = Price.From(Json.Get(item, "price")),
-                VirtualPrice = Price.From(Json.Get(item, "virtual_price")),
-            };
-        }
 
         public override string ToString()
         {
@@ -115,7 +94,7 @@ namespace Xo.Tracker
         {
         }
 
-        /// <summary>The amount paid, as a decimal string ("30", "1.5").</summary>
+        /// <summary>The amount paid, as a decimal string ("30", "1.5"; "" if absent).</summary>
         public string Amount { get; private set; }
 
         /// <summary>The amount before discount, as a decimal string ("" if absent).</summary>
@@ -134,16 +113,17 @@ namespace Xo.Tracker
             }
         }
 
-        internal static Price From(object value)
+        /// <summary>Copies a const xo_price *; null for NULL.</summary>
+        internal static Price FromNative(IntPtr ptr)
         {
-            var obj = value as Dictionary<string, object>;
-            if (obj == null)
+            if (ptr == IntPtr.Zero)
                 return null;
+            var p = (NativeMethods.xo_price)Marshal.PtrToStructure(ptr, typeof(NativeMethods.xo_price));
             return new Price
             {
-                Amount = Json.AsString(Json.Get(obj, "amount")) ?? "",
-                AmountWithoutDiscount = Json.AsString(Json.Get(obj, "amount_without_discount")) ?? "",
-                Currency = Json.AsString(Json.Get(obj, "currency")) ?? "",
+                Amount = Utf8.FromNative(p.amount) ?? "",
+                AmountWithoutDiscount = Utf8.FromNative(p.amount_without_discount) ?? "",
+                Currency = Utf8.FromNative(p.currency) ?? "",
             };
         }
 

@@ -27,6 +27,7 @@ namespace Xo.Tracker
         private volatile OrderStatus _status;
         private volatile string _statusRaw = "";
         private volatile TransportState _transport;
+        private CancellationTokenRegistration _registration;
 
         internal OrderTracking(long orderId)
         {
@@ -161,12 +162,41 @@ namespace Xo.Tracker
                 _cancelled = true;
                 _completion.TrySetCanceled();
             }
+            EndRegistration();
         }
 
         /// <summary>Same as <see cref="Cancel"/>.</summary>
         public void Dispose()
         {
             Cancel();
+        }
+
+        /// <summary>Cancels this tracking when the token is cancelled (at once if it already is).</summary>
+        internal void CancelWhen(CancellationToken cancellationToken)
+        {
+            if (!cancellationToken.CanBeCanceled)
+                return;
+            var registration = cancellationToken.Register(Cancel);
+            lock (_gate)
+            {
+                if (_request.IsReleased)
+                {
+                    Registrations.DisposeLater(registration);
+                    return;
+                }
+                _registration = registration;
+            }
+        }
+
+        private void EndRegistration()
+        {
+            CancellationTokenRegistration registration;
+            lock (_gate)
+            {
+                registration = _registration;
+                _registration = default(CancellationTokenRegistration);
+            }
+            Registrations.DisposeLater(registration);
         }
 
         private void Abandon()
@@ -176,6 +206,7 @@ namespace Xo.Tracker
                 _cancelled = true;
                 _completion.TrySetCanceled();
             }
+            EndRegistration();
         }
 
         private void Deliver(ref NativeMethods.xo_event e)
@@ -225,6 +256,7 @@ namespace Xo.Tracker
                     // The library will not call back for this handle again: free the GCHandle
                     // before user code runs, so a throwing handler cannot leak it.
                     _request.Release();
+                    EndRegistration();
                     XoTracker.Invoke(handlers, outcome);
                     _completion.TrySetResult(outcome);
                     break;
@@ -288,7 +320,7 @@ namespace Xo.Tracker
         {
             if (CancelNative())
             {
-                _registration.Dispose();
+                Registrations.DisposeLater(_registration);
                 _completion.TrySetCanceled();
             }
         }
@@ -297,7 +329,7 @@ namespace Xo.Tracker
         {
             if (Release())
             {
-                _registration.Dispose();
+                Registrations.DisposeLater(_registration);
                 _completion.TrySetCanceled();
             }
         }
@@ -309,9 +341,32 @@ namespace Xo.Tracker
             var outcome = XoTracker.ToOutcome(ref e);
             if (Release())
             {
-                _registration.Dispose();
+                Registrations.DisposeLater(_registration);
                 _completion.TrySetResult(outcome);
             }
+        }
+    }
+
+    /// <summary>Ends CancellationToken registrations without waiting inside a library callback.</summary>
+    internal static class Registrations
+    {
+        private static readonly WaitCallback s_dispose = DisposeNow;
+
+        /// <summary>
+        /// Disposes a registration on the thread pool. Disposing waits for a cancel callback that
+        /// runs on another thread, and that callback (xo_cancel) waits for the library callback we
+        /// may be in: disposing here could deadlock.
+        /// </summary>
+        internal static void DisposeLater(CancellationTokenRegistration registration)
+        {
+            if (registration.Equals(default(CancellationTokenRegistration)))
+                return;
+            ThreadPool.QueueUserWorkItem(s_dispose, registration);
+        }
+
+        private static void DisposeNow(object registration)
+        {
+            ((CancellationTokenRegistration)registration).Dispose();
         }
     }
 }

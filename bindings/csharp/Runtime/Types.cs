@@ -183,7 +183,7 @@ namespace Xo.Tracker
     public sealed class OrderOutcome
     {
         internal OrderOutcome(long orderId, Outcome outcome, OrderStatus status, string statusRaw,
-            XoResult error, int httpStatus, string message, string contentsJson)
+            XoResult error, int httpStatus, string message, string contentsJson, OrderContents contents)
         {
             OrderId = orderId;
             Outcome = outcome;
@@ -193,7 +193,7 @@ namespace Xo.Tracker
             HttpStatus = httpStatus;
             Message = message ?? "";
             ContentsJson = contentsJson;
-            Contents = contentsJson == null ? null : OrderContents.TryParse(contentsJson);
+            Contents = contents;
         }
 
         /// <summary>The order.</summary>
@@ -217,10 +217,10 @@ namespace Xo.Tracker
         /// <summary>A human-readable description of the error ("" if none). Never contains the token.</summary>
         public string Message { get; private set; }
 
-        /// <summary>The order contents (on done, and on a successful check); null otherwise, or if unreadable.</summary>
+        /// <summary>The order contents (on done, and on a successful check); null otherwise.</summary>
         public OrderContents Contents { get; private set; }
 
-        /// <summary>The contents as the library sent them (normalised JSON), or null.</summary>
+        /// <summary>The same contents as the library's normalised JSON (to store or forward), or null.</summary>
         public string ContentsJson { get; private set; }
 
         /// <summary>True when the order was delivered: the only case in which to grant the items.</summary>

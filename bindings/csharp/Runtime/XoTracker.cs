@@ -27,6 +27,9 @@ namespace Xo.Tracker
         private static readonly Queue<KeyValuePair<LogLevel, string>> s_logQueue = new Queue<KeyValuePair<LogLevel, string>>();
         private const int MaxQueuedLogLines = 1024;
 
+        /// <summary>Without a handler, lines up to this level go to the Console (as the Unreal plugin does).</summary>
+        public const LogLevel DefaultLogLevel = LogLevel.Warn;
+
         // Native code holds these function pointers: static fields keep the delegates alive for
         // the process, and the targets are static [MonoPInvokeCallback] methods (IL2CPP requires it).
         private static readonly NativeMethods.xo_event_callback s_eventCallback = OnNativeEvent;
@@ -35,8 +38,9 @@ namespace Xo.Tracker
         private static volatile bool s_nativeUsed;
         private static volatile bool s_configured;
         private static volatile bool s_appActive = true;
-        private static Action<LogLevel, string> s_logHandler;
-        private static LogLevel s_logLevel = LogLevel.Info;
+        private static Action<LogLevel, string> s_logHandler; // null: the default (Console / Unity Console)
+        private static LogLevel s_logLevel = LogLevel.Info; // the handler's
+        private static LogLevel s_consoleLogLevel = DefaultLogLevel; // without a handler
         private static long s_handlesAllocated;
         private static long s_handlesFreed;
 
@@ -63,6 +67,20 @@ namespace Xo.Tracker
         public static uint BindingAbiVersion
         {
             get { return NativeMethods.XO_ABI_VERSION; }
+        }
+
+        /// <summary>
+        /// False on WebGL players (no native threads or sockets): there every call that needs the
+        /// library throws PlatformNotSupportedException, and the lifecycle calls the package makes
+        /// by itself (Shutdown, Dispatch, SetAppActive, NetworkChanged) do nothing.
+        /// </summary>
+        public static bool IsSupported
+        {
+#if UNITY_WEBGL && !UNITY_EDITOR
+            get { return false; }
+#else
+            get { return true; }
+#endif
         }
 
         /// <summary>True between a successful Configure and Shutdown.</summary>
@@ -133,8 +151,8 @@ namespace Xo.Tracker
                 FreeIfSet(native.ca_bundle_file);
             }
             s_configured = true;
-            // The library keeps the app-active state across xo_shutdown (and across Unity domains):
-            // make it match what this domain knows.
+            // xo_shutdown resets the library to active, but the app may still be in the background
+            // (a Shutdown and Configure while paused): hand the library what this binding knows.
             NativeMethods.xo_set_app_active(s_appActive ? 1 : 0);
             InstallLogCallback();
             OnConfigured();
@@ -154,8 +172,19 @@ namespace Xo.Tracker
         /// <exception cref="XoException">NotConfigured: call Configure first.</exception>
         public static OrderTracking Track(long orderId, string token)
         {
+            return Track(orderId, token, CancellationToken.None);
+        }
+
+        /// <summary>
+        /// As <see cref="Track(long, string)"/>, cancelled when cancellationToken is (e.g. a
+        /// MonoBehaviour's destroyCancellationToken): the tracking is cancelled, its task ends as
+        /// cancelled and no event of it runs after the token's Cancel returns.
+        /// </summary>
+        public static OrderTracking Track(long orderId, string token, CancellationToken cancellationToken)
+        {
             var tracking = new OrderTracking(orderId);
             Start(tracking.Native, token, false);
+            tracking.CancelWhen(cancellationToken);
             return tracking;
         }
 
@@ -260,7 +289,10 @@ namespace Xo.Tracker
 
         /// <summary>
         /// Receives the library's log lines (never containing tokens) up to maxLevel, on the thread
-        /// that calls Dispatch (lines are queued, at most 1024). null removes the handler.
+        /// that calls Dispatch (lines are queued, at most 1024). null restores the default: lines
+        /// up to <see cref="ConsoleLogLevel"/> (Warn) go to the Unity Console (Debug.LogWarning /
+        /// LogError), or to standard error outside Unity. To silence the library, pass a handler
+        /// that ignores the lines.
         /// </summary>
         public static void SetLogHandler(Action<LogLevel, string> handler, LogLevel maxLevel = LogLevel.Info)
         {
@@ -275,7 +307,30 @@ namespace Xo.Tracker
                 InstallLogCallback();
         }
 
-        /// <summary>The last state given to SetAppActive (true until then).</summary>
+        /// <summary>
+        /// Without a log handler, library lines up to this level go to the Console (default
+        /// <see cref="DefaultLogLevel"/>: warnings and errors). The settings asset sets it.
+        /// </summary>
+        public static LogLevel ConsoleLogLevel
+        {
+            get { return s_consoleLogLevel; }
+            set
+            {
+                if (value < LogLevel.Error || value > LogLevel.Debug)
+                    throw new ArgumentOutOfRangeException("value");
+                lock (s_lock)
+                    s_consoleLogLevel = value;
+                if (s_configured)
+                    InstallLogCallback();
+            }
+        }
+
+        /// <summary>
+        /// The last state given to SetAppActive (true until then, and at the start of each Unity
+        /// play session). xo_shutdown puts the library itself back to active; this state survives
+        /// Shutdown and is handed to the library by the next Configure, so an app still in the
+        /// background stays paused.
+        /// </summary>
         public static bool IsAppActive
         {
             get { return s_appActive; }
@@ -411,20 +466,17 @@ namespace Xo.Tracker
 
         private static void InstallLogCallback()
         {
-            Action<LogLevel, string> handler;
             LogLevel level;
             lock (s_lock)
-            {
-                handler = s_logHandler;
-                level = s_logLevel;
-            }
-            NativeMethods.xo_set_log_callback(handler == null ? null : s_logCallback, IntPtr.Zero, (int)level);
+                level = s_logHandler != null ? s_logLevel : s_consoleLogLevel;
+            NativeMethods.xo_set_log_callback(s_logCallback, IntPtr.Zero, (int)level);
         }
 
         internal static OrderOutcome ToOutcome(ref NativeMethods.xo_event e)
         {
             return new OrderOutcome(e.order_id, e.outcome, e.status, Utf8.FromNative(e.status_raw), e.error_code,
-                e.http_status, Utf8.FromNative(e.message), Utf8.FromNative(e.contents_json));
+                e.http_status, Utf8.FromNative(e.message), Utf8.FromNative(e.contents_json),
+                OrderContents.FromNative(e.contents));
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.xo_event_callback))]
@@ -467,22 +519,7 @@ namespace Xo.Tracker
 
         private static NativeMethods.xo_event ReadEvent(IntPtr eventPtr)
         {
-            var ours = Marshal.SizeOf(typeof(NativeMethods.xo_event));
-            var theirs = Marshal.ReadInt32(eventPtr); // struct_size comes first
-            if (theirs >= ours)
-                return (NativeMethods.xo_event)Marshal.PtrToStructure(eventPtr, typeof(NativeMethods.xo_event));
-            // An older library with fewer fields: read what it has, the rest stays zero.
-            var bytes = new byte[ours];
-            Marshal.Copy(eventPtr, bytes, 0, Math.Max(theirs, 4));
-            var handle = GCHandle.Alloc(bytes, GCHandleType.Pinned);
-            try
-            {
-                return (NativeMethods.xo_event)Marshal.PtrToStructure(handle.AddrOfPinnedObject(), typeof(NativeMethods.xo_event));
-            }
-            finally
-            {
-                handle.Free();
-            }
+            return NativeStruct.Read<NativeMethods.xo_event>(eventPtr);
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.xo_log_callback))]
@@ -494,8 +531,6 @@ namespace Xo.Tracker
                 var line = Utf8.FromNative(message) ?? "";
                 lock (s_lock)
                 {
-                    if (s_logHandler == null)
-                        return;
                     if (s_logQueue.Count >= MaxQueuedLogLines)
                         s_logQueue.Dequeue();
                     s_logQueue.Enqueue(new KeyValuePair<LogLevel, string>((LogLevel)level, line));
@@ -520,11 +555,12 @@ namespace Xo.Tracker
                     line = s_logQueue.Dequeue();
                     handler = s_logHandler;
                 }
-                if (handler == null)
-                    continue;
                 try
                 {
-                    handler(line.Key, line.Value);
+                    if (handler != null)
+                        handler(line.Key, line.Value);
+                    else
+                        LogToConsole(line.Key, line.Value);
                 }
                 catch (Exception e)
                 {
@@ -592,6 +628,44 @@ namespace Xo.Tracker
         static partial void OnConfigured();
 
         static partial void LogUnhandledUnity(Exception e, ref bool handled);
+
+        static partial void LogToConsoleUnity(LogLevel level, string line, ref bool handled);
+
+        /// <summary>The default log handler: Unity's Console in Unity, standard error elsewhere.</summary>
+        private static void LogToConsole(LogLevel level, string line)
+        {
+            var handled = false;
+            LogToConsoleUnity(level, line, ref handled);
+            if (!handled)
+                Console.Error.WriteLine("xo-tracker " + level + ": " + line);
+        }
+
+        /// <summary>
+        /// Puts every static field of the binding back to its initial value (after Shutdown). Unity
+        /// calls it at the start of each play session: with domain reload disabled, statics (event
+        /// subscribers, the log handler, counters) would otherwise survive from the last session.
+        /// The test suite checks by reflection that it covers every static field.
+        /// </summary>
+        internal static void ResetStatics()
+        {
+            lock (s_lock)
+            {
+                s_live.Clear();
+                s_logQueue.Clear();
+                s_logHandler = null;
+                s_logLevel = LogLevel.Info;
+                s_consoleLogLevel = DefaultLogLevel;
+            }
+            s_nativeUsed = false;
+            s_configured = false;
+            s_appActive = true; // a session starts in the foreground (Configure tells the library)
+            Interlocked.Exchange(ref s_handlesAllocated, 0);
+            Interlocked.Exchange(ref s_handlesFreed, 0);
+            HandlerException = null;
+            ResetUnityStatics();
+        }
+
+        static partial void ResetUnityStatics();
 
         private static void LogUnhandled(Exception e)
         {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Writes the Unity .meta files this package lacks (never touches existing ones: a GUID must stay
 # stable once committed). Run it after adding a file or folder to the package, then commit the
-# new .meta. Native libraries get PluginImporter settings from the table at the bottom; their
-# .meta files exist even though the binaries are placed by the release process.
+# new .meta. Native libraries get PluginImporter settings from the table at the bottom. They are
+# not in the source tree: their .meta files (and their folders') live in Tools~/plugin-meta/,
+# and scripts/dist.sh copies each one next to its binary in the UPM tarball (a .meta without its
+# asset would make Unity complain on every refresh of a git-URL install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,20 +70,27 @@ plugin_importer() {
   printf '  userData: \n  assetBundleName: \n  assetBundleVariant: \n'
 }
 
-# Native libraries (placed by the release process; see README.md "Native libraries").
+# Native libraries (placed by scripts/dist.sh; see README.md "Native libraries").
+(
+cd Tools~/plugin-meta
 mkdir -p Plugins/Windows/x86_64 Plugins/macOS Plugins/Linux/x86_64 Plugins/Android/arm64-v8a \
   Plugins/Android/armeabi-v7a Plugins/iOS
+for d in Plugins Plugins/Windows Plugins/Windows/x86_64 Plugins/macOS Plugins/Linux Plugins/Linux/x86_64 \
+  Plugins/Android Plugins/Android/arm64-v8a Plugins/Android/armeabi-v7a Plugins/iOS; do
+  write_meta "$d" "$(importer_for "$d")"$'\n'
+done
 write_meta Plugins/Windows/x86_64/xo_tracker.dll "$(plugin_importer "Editor Win64" "Windows x86_64" 1 0 0 "" 0)"$'\n'
 write_meta Plugins/macOS/libxo_tracker.dylib "$(plugin_importer "Editor OSXUniversal" "OSX AnyCPU" 0 1 0 "" 0)"$'\n'
 write_meta Plugins/Linux/x86_64/libxo_tracker.so "$(plugin_importer "Editor Linux64" "Linux x86_64" 0 0 1 "" 0)"$'\n'
 write_meta Plugins/Android/arm64-v8a/libxo_tracker.so "$(plugin_importer "Android" "" 0 0 0 ARM64 0)"$'\n'
 write_meta Plugins/Android/armeabi-v7a/libxo_tracker.so "$(plugin_importer "Android" "" 0 0 0 ARMv7 0)"$'\n'
 write_meta Plugins/iOS/libxo_tracker.a "$(plugin_importer "iOS" "" 0 0 0 "" 1)"$'\n'
+)
 
 # Every other asset and folder Unity imports (hidden files and folders ending in ~ are skipped).
 while IFS= read -r -d '' path; do
   path="${path#./}"
   case "$path" in *.meta) continue ;; esac
-  case "$path" in Plugins/*/*.so | Plugins/*/*.dll | Plugins/*/*.dylib | Plugins/*/*.a) continue ;; esac
+  case "$path" in Plugins | Plugins/*) continue ;; esac # placed by dist.sh (see above)
   write_meta "$path" "$(importer_for "$path")"$'\n'
 done < <(find . -mindepth 1 \( -name '.*' -o -name '*~' \) -prune -o -print0 | sort -z)

@@ -22,6 +22,42 @@ namespace Xo.Tracker
             handled = true;
         }
 
+        static partial void LogToConsoleUnity(LogLevel level, string line, ref bool handled)
+        {
+            if (level == LogLevel.Error)
+                Debug.LogError("[xo-tracker] " + line);
+            else if (level == LogLevel.Warn)
+                Debug.LogWarning("[xo-tracker] " + line);
+            else
+                Debug.Log("[xo-tracker] " + line);
+            handled = true;
+        }
+
+        static partial void ResetUnityStatics()
+        {
+            XoTrackerPump.ResetStatics();
+            XoTrackerSettings.ResetStatics();
+        }
+
+        /// <summary>
+        /// Configures from the project's settings asset (Project Settings &gt; Xo Tracker, saved as
+        /// Assets/Resources/XoTrackerSettings.asset): project id, transport, Console log level.
+        /// Call it from the main thread, e.g. in Start.
+        /// </summary>
+        /// <exception cref="XoException">NotConfigured: no settings asset, or no project id in it.</exception>
+        public static void Configure()
+        {
+            var settings = XoTrackerSettings.Load();
+            if (settings == null)
+                throw new XoException(XoResult.NotConfigured, "no Xo Tracker settings: set the project id in " +
+                    "Project Settings > Xo Tracker (Assets/Resources/" + XoTrackerSettings.ResourceName + ".asset)");
+            if (settings.ProjectId <= 0)
+                throw new XoException(XoResult.NotConfigured, "the Xo Tracker settings have no project id: set it in " +
+                    "Project Settings > Xo Tracker");
+            ConsoleLogLevel = settings.LogLevel;
+            Configure(settings.ToConfig());
+        }
+
         /// <summary>Shutdown that never throws (quit and reload hooks).</summary>
         internal static void ShutdownQuietly()
         {
@@ -42,8 +78,7 @@ namespace Xo.Tracker
         private static void OnSubsystemRegistration()
         {
             ShutdownQuietly();
-            XoTrackerPump.ResetStatics();
-            s_appActive = true; // a session starts in the foreground (Configure tells the library)
+            ResetStatics();
             Application.quitting -= ShutdownQuietly;
             Application.quitting += ShutdownQuietly;
         }

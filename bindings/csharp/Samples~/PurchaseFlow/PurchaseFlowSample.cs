@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using UnityEngine;
 using Xo.Tracker;
 
@@ -10,11 +11,14 @@ namespace Xo.Tracker.Samples
     /// (or call <see cref="StartPurchase"/> from your shop UI) and press Play.
     ///
     /// Everything below runs on the main thread: the package pumps the library every frame.
+    /// Every async method here catches OperationCanceledException: leaving play mode (or the
+    /// domain reloading, or the app quitting) shuts the library down, which ends live trackings
+    /// and checks as cancelled, and so does destroying this object (its own token below).
     /// </summary>
     public sealed class PurchaseFlowSample : MonoBehaviour
     {
-        [Tooltip("Your Xsolla project id (Publisher Account > Project settings).")]
-        [SerializeField] private long projectId = 123456;
+        [Tooltip("Your Xsolla project id; 0: the one in Project Settings > Xo Tracker.")]
+        [SerializeField] private long projectId;
 
         [Tooltip("The user's Xsolla Login JWT (or the payment token).")]
         [SerializeField] private string userToken = "";
@@ -27,13 +31,22 @@ namespace Xo.Tracker.Samples
 
         [SerializeField] private bool sandbox = true;
 
+        private readonly CancellationTokenSource _lifetime = new CancellationTokenSource(); // Unity 2022.2+: destroyCancellationToken
         private OrderTracking _tracking;
         private string _status = "idle";
 
         private void Start()
         {
-            XoTracker.SetLogHandler((level, line) => Debug.Log("[xo-tracker] " + line), LogLevel.Info);
-            XoTracker.Configure(new XoConfig { ProjectId = projectId });
+            if (!XoTracker.IsSupported)
+            {
+                _status = "not supported on this platform (WebGL: ask your game server)";
+                return;
+            }
+            // Library warnings and errors go to the Console by default (XoTracker.SetLogHandler to change).
+            if (projectId > 0)
+                XoTracker.Configure(new XoConfig { ProjectId = projectId });
+            else
+                XoTracker.Configure(); // Project Settings > Xo Tracker
             if (orderId > 0)
                 StartPurchase(orderId, paymentToken);
         }
@@ -48,7 +61,7 @@ namespace Xo.Tracker.Samples
             }
 
             _tracking?.Dispose(); // one purchase at a time in this sample
-            _tracking = XoTracker.Track(order, userToken);
+            _tracking = XoTracker.Track(order, userToken, _lifetime.Token); // cancelled when this object goes
             _tracking.StatusChanged += status => _status = "order " + status;
             _tracking.TransportChanged += change => Debug.Log("[xo-tracker] transport: " + change);
             _tracking.TokenExpired += () =>
@@ -62,22 +75,38 @@ namespace Xo.Tracker.Samples
         /// <summary>The same flow with async/await (continuations run on the main thread).</summary>
         public async void StartPurchaseAsync(long order)
         {
+            // async void: an exception escaping it is unhandled; catch everything expected here.
             try
             {
-                var outcome = await XoTracker.Track(order, userToken);
+                var outcome = await XoTracker.Track(order, userToken, _lifetime.Token);
                 OnFinished(outcome);
             }
             catch (OperationCanceledException)
             {
-                _status = "cancelled";
+                // Destroyed, or play mode ended (Shutdown): this object may be gone, touch nothing.
+            }
+            catch (XoException e)
+            {
+                _status = "cannot track: " + e.Message;
             }
         }
 
         /// <summary>Re-checks an order once, e.g. when the player comes back to the shop.</summary>
         public async void RecheckOrder(long order)
         {
-            var answer = await XoTracker.CheckOrderAsync(order, userToken);
-            _status = "checked: " + answer.Status + (answer.Outcome != Outcome.None ? " (" + answer.Outcome + ")" : "");
+            try
+            {
+                var answer = await XoTracker.CheckOrderAsync(order, userToken, _lifetime.Token);
+                _status = "checked: " + answer.Status + (answer.Outcome != Outcome.None ? " (" + answer.Outcome + ")" : "");
+            }
+            catch (OperationCanceledException)
+            {
+                // Destroyed, or play mode ended (Shutdown).
+            }
+            catch (XoException e)
+            {
+                _status = "cannot check: " + e.Message;
+            }
         }
 
         private void OnFinished(OrderOutcome outcome)
@@ -108,8 +137,9 @@ namespace Xo.Tracker.Samples
 
         private void OnDestroy()
         {
-            // Leaving the shop: stop tracking this order (no callback after this).
-            _tracking?.Dispose();
+            // Leaving the shop: cancels the tracking and any check (no callback after this).
+            _lifetime.Cancel();
+            _lifetime.Dispose();
         }
 
         private void OnGUI()

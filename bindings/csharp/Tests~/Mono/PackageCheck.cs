@@ -8,9 +8,9 @@ namespace Xo.Tracker.Tests
 {
     /// <summary>
     /// Checks the Unity package layout: package.json, assembly definitions, a .meta with a unique
-    /// GUID for every asset and folder (Unity ignores files without one in immutable packages), and
-    /// a PluginImporter .meta with the right platform for every native library the release
-    /// process puts under Plugins/.
+    /// GUID for every asset and folder (Unity ignores files without one in immutable packages) and
+    /// no .meta without its asset, and a PluginImporter .meta (kept in Tools~/plugin-meta/, copied
+    /// next to the binary by scripts/dist.sh) with the right platform for every native library.
     /// </summary>
     internal static class PackageCheck
     {
@@ -32,8 +32,14 @@ namespace Xo.Tracker.Tests
             root = Path.GetFullPath(root);
             CheckPackageJson(root);
             CheckAssemblyDefinitions(root);
-            CheckMetaFiles(root);
+            var guids = CheckMetaFiles(root, root);
+            T.Check(!Directory.Exists(Path.Combine(root, "Plugins")), "no Plugins/ in the source tree (dist.sh adds it)");
             CheckPlugins(root);
+            CheckMetaFiles(Path.Combine(root, "Tools~/plugin-meta"), root, guids);
+            var license = Path.Combine(root, "LICENSE.md");
+            var repoLicense = Path.GetFullPath(Path.Combine(root, "../../LICENSE"));
+            T.Check(File.Exists(license) && File.Exists(repoLicense) && File.ReadAllText(license) == File.ReadAllText(repoLicense),
+                "LICENSE.md is the repository's LICENSE");
 
             var linkGuid = Guid(File.ReadAllText(Path.Combine(root, "Runtime/link.xml.meta")));
             var processor = File.ReadAllText(Path.Combine(root, "Editor/XoTrackerLinkXml.cs"));
@@ -55,6 +61,8 @@ namespace Xo.Tracker.Tests
             T.Check(PackageVersion != null && Regex.IsMatch(PackageVersion, @"^\d+\.\d+\.\d+(-[\w.]+)?$"), "semver version");
             T.Check(Regex.IsMatch(Json.AsString(Json.Get(json, "unity")) ?? "", @"^\d{4}\.\d$"), "unity version field");
             T.Check(Json.AsString(Json.Get(json, "displayName")) != null, "displayName");
+            foreach (var field in new[] { "documentationUrl", "changelogUrl", "licensesUrl" })
+                T.Check(Regex.IsMatch(Json.AsString(Json.Get(json, field)) ?? "", @"^https://\S+$"), "package.json " + field + " is an https URL");
             var samples = Json.Get(json, "samples") as List<object>;
             T.Check(samples != null && samples.Count > 0, "samples declared");
             foreach (var sample in samples ?? new List<object>())
@@ -72,7 +80,7 @@ namespace Xo.Tracker.Tests
             T.Equal(typeof(XoTracker).Assembly.GetName().Name, Json.AsString(Json.Get(runtime, "name")),
                 "the tests build the assembly Unity builds");
             var excluded = (Json.Get(runtime, "excludePlatforms") as List<object> ?? new List<object>()).Select(Json.AsString).ToList();
-            T.Check(excluded.Contains("WebGL"), "WebGL excluded (no native threads there)");
+            T.Check(!excluded.Contains("WebGL"), "WebGL not excluded (the API must compile there; calls say unsupported)");
             var editor = (Dictionary<string, object>)Json.Parse(File.ReadAllText(Path.Combine(root, "Editor/Xo.Tracker.Editor.asmdef")));
             var include = (Json.Get(editor, "includePlatforms") as List<object> ?? new List<object>()).Select(Json.AsString).ToList();
             T.Check(include.Count == 1 && include[0] == "Editor", "editor assembly is Editor-only");
@@ -80,12 +88,14 @@ namespace Xo.Tracker.Tests
             T.Check(refs.Contains("Xo.Tracker"), "editor assembly references the runtime");
         }
 
-        private static void CheckMetaFiles(string root)
+        private static Dictionary<string, string> CheckMetaFiles(string root, string packageRoot,
+            Dictionary<string, string> guids = null)
         {
-            var guids = new Dictionary<string, string>();
+            var templates = guids != null; // Tools~/plugin-meta: metas for binaries dist.sh places
+            guids = guids ?? new Dictionary<string, string>();
             var assets = new List<string>();
             Walk(root, root, assets);
-            T.Check(assets.Count > 10, "assets found: " + assets.Count);
+            T.Check(assets.Count > (templates ? 15 : 10), "assets found: " + assets.Count);
             foreach (var asset in assets)
             {
                 var full = Path.Combine(root, asset);
@@ -93,7 +103,8 @@ namespace Xo.Tracker.Tests
                 {
                     var target = asset.Substring(0, asset.Length - 5);
                     var exists = File.Exists(Path.Combine(root, target)) || Directory.Exists(Path.Combine(root, target));
-                    T.Check(exists || ExpectedBinaries.ContainsKey(target), asset + " belongs to an asset or an expected binary");
+                    T.Check(exists || templates && ExpectedBinaries.ContainsKey(target), asset + " belongs to an asset" +
+                                                                                        (templates ? " or an expected binary" : ""));
                     var text = File.ReadAllText(full);
                     T.Check(text.StartsWith("fileFormatVersion: 2\n", StringComparison.Ordinal), asset + ": fileFormatVersion 2");
                     var guid = Guid(text);
@@ -112,13 +123,16 @@ namespace Xo.Tracker.Tests
                     T.Check(File.Exists(full + ".meta"), asset + " has a .meta");
                 }
             }
+            return guids;
         }
 
         private static void CheckPlugins(string root)
         {
             foreach (var binary in ExpectedBinaries)
             {
-                var path = Path.Combine(root, binary.Key + ".meta");
+                var path = Path.Combine(root, "Tools~/plugin-meta", binary.Key + ".meta");
+                for (var dir = Path.GetDirectoryName(binary.Key); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+                    T.Check(File.Exists(Path.Combine(root, "Tools~/plugin-meta", dir + ".meta")), binary.Key + ": folder meta for " + dir);
                 if (!File.Exists(path))
                 {
                     T.Check(false, binary.Key + ".meta exists");

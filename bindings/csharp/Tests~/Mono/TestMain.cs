@@ -24,6 +24,10 @@ namespace Xo.Tracker.Tests
 
         private static int Main(string[] args)
         {
+            if (args.Length == 3 && args[0] == "--unity-scenario")
+                return UnityGlueTest.RunScenarioProcess(args);
+            if (args.Length >= 1 && args[0] == "--bench")
+                return Bench.Run(args);
             if (args.Length < 4)
             {
                 Console.Error.WriteLine("usage: Xo.Tracker.Tests.exe <xo-sim> <xo_tracker.h> <package dir> <work dir>");
@@ -34,7 +38,7 @@ namespace Xo.Tracker.Tests
 
             T.RunDeclarations("header and P/Invoke declarations match", () => HeaderCheck.Run(args[1], args[3]));
             T.RunDeclarations("package layout and .meta files", () => PackageCheck.Run(args[2]));
-            T.Run("contents JSON parsing", TestContentsParsing);
+            T.Run("typed contents (xo_contents) marshalling", BindingTests.TestContentsMarshalling);
             T.Run("version", TestVersion);
             T.RunDeclarations("iOS build imports from __Internal", () => TestIosLibraryName(Path.Combine(args[3], "unity-ios")));
             using (s_sim = new Sim(args[0]))
@@ -53,6 +57,10 @@ namespace Xo.Tracker.Tests
                 T.Run("app pause/resume and network change", TestAppActive);
                 T.Run("log handler", TestLogHandler);
                 T.Run("shutdown with live trackers, then configure and track again", TestShutdownAndRestart);
+                T.Run("Track with a CancellationToken", () => BindingTests.TestTrackCancellationToken(s_sim, SimConfig, Token));
+                T.Run("library warnings go to the Console without a handler", () => BindingTests.TestDefaultLog(s_sim, SimConfig, Token));
+                T.Run("app state survives Shutdown; Configure applies it", () => BindingTests.TestAppActiveAcrossShutdown(s_sim, SimConfig, Token));
+                T.Run("an idle Dispatch allocates no managed memory", () => BindingTests.TestIdleDispatchAllocatesNothing(s_sim, SimConfig, Token));
                 T.Run("1000 tracked orders, no leaked GCHandles", TestThousandOrders);
                 T.Run("Unity glue: pump, pause, hooks, domain reloads (stubbed Unity)",
                     () => UnityGlueTest.Run(Path.Combine(args[3], "unity"), s_sim.Port));
@@ -120,29 +128,10 @@ namespace Xo.Tracker.Tests
 
         // ---- tests ---------------------------------------------------------------------------
 
-        private static void TestContentsParsing()
+        // Static and [MonoPInvokeCallback]: full AOT (like IL2CPP) refuses native calls into lambdas.
+        [AOT.MonoPInvokeCallback(typeof(NativeMethods.xo_event_callback))]
+        private static void IgnoreEvent(IntPtr userdata, IntPtr evt)
         {
-            var c = OrderContents.Parse(
-                "{\"price\":{\"amount\":\"30\",\"amount_without_discount\":30,\"currency\":\"USD\"},\"virtual_price\":null," +
-                "\"is_free\":\"true\",\"items\":[{\"sku\":\"com.xsolla.item_1\",\"quantity\":2,\"is_free\":false," +
-                "\"price\":{\"amount\":1.5,\"currency\":\"USD\"}},{\"sku\":\"\\u00e9p\\u00e9e\",\"quantity\":\"1\"}]}");
-            T.Equal("30", c.Price.Amount, "price amount");
-            T.Equal("30", c.Price.AmountWithoutDiscount, "a numeric amount keeps its text");
-            T.Equal("USD", c.Price.Currency, "currency");
-            T.Equal(30m, c.Price.AmountValue, "amount as decimal");
-            T.Check(c.VirtualPrice == null, "null virtual price");
-            T.Check(c.IsFree, "is_free as the string \"true\"");
-            T.Equal(2, c.Items.Count, "items");
-            T.Equal("com.xsolla.item_1", c.Items[0].Sku, "sku");
-            T.Equal(2L, c.Items[0].Quantity, "quantity");
-            T.Equal(1.5m, c.Items[0].Price.AmountValue, "item amount 1.5 (invariant culture)");
-            T.Equal("\u00e9p\u00e9e", c.Items[1].Sku, "unicode escapes");
-            T.Equal(1L, c.Items[1].Quantity, "quantity as a string");
-            T.Check(c.Items[1].Price == null, "absent price");
-            T.Throws<FormatException>(() => OrderContents.Parse("{\"items\":[1,2"), "truncated JSON is refused");
-            T.Throws<FormatException>(() => OrderContents.Parse(new string('[', 100) + new string(']', 100)),
-                "deep nesting is refused");
-            T.Equal(0, OrderContents.Parse("[]").Items.Count, "a non-object gives empty contents");
         }
 
         private static void TestVersion()
@@ -192,7 +181,7 @@ namespace Xo.Tracker.Tests
             T.Check(XoTracker.IsConfigured, "configured");
 
             // The exact message the library gives for a NULL token, straight from the C API.
-            NativeMethods.xo_track_order(1, null, (userdata, ev) => { }, IntPtr.Zero);
+            NativeMethods.xo_track_order(1, null, IgnoreEvent, IntPtr.Zero);
             var nullTokenMessage = Utf8.FromNative(NativeMethods.xo_last_error());
             a = T.Throws<XoArgumentException>(() => XoTracker.Track(1, null), "null token");
             if (a != null)
@@ -569,8 +558,8 @@ namespace Xo.Tracker.Tests
             XoTracker.SetAppActive(true);
             XoTracker.NetworkChanged();
 
-            // The library keeps "paused" across xo_shutdown (e.g. left by an earlier Unity domain):
-            // Configure hands it this domain's state, so tracking is not stuck paused.
+            // "Paused" set after xo_shutdown (behind the binding's back, e.g. by another host) is kept
+            // by the library until the next xo_configure: Configure hands it this binding's state.
             T.Equal(XoResult.Ok, NativeMethods.xo_set_app_active(0), "paused behind the binding's back");
             XoTracker.Configure(SimConfig());
             s_sim.AddOrder(749, "done");

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Reflection;
 using System.Threading;
 
@@ -28,10 +29,71 @@ namespace Xo.Tracker.Tests
             RunInDomain(unityDir, "die-with-live-tracker", simPort);
             // ...leaves nothing that can call into it: the next domain starts clean and tracks.
             RunInDomain(unityDir, "next-session", simPort);
+            // Enter Play Mode without a domain reload: the hook resets every static field.
+            RunInDomain(unityDir, "statics-reset", simPort);
+            // Project Settings > Xo Tracker, Configure() without arguments, logs to the Console.
+            RunInDomain(unityDir, "settings", simPort);
+            // The sample's async void methods at play-mode exit and on destroy.
+            RunInDomain(unityDir, "sample", simPort);
+            // The same sources compiled for WebGL: the API is there, every call says unsupported.
+            RunInDomain(Path.Combine(Path.GetDirectoryName(unityDir), "unity-webgl"), "webgl", simPort);
+        }
+
+        /// <summary>
+        /// Under full AOT (XO_FULL_AOT=1), as under IL2CPP, there are no AppDomains: each scenario
+        /// runs in its own process instead, and the two that need a domain unloaded under a live
+        /// native library (die-with-live-tracker, next-session) are left to the JIT run.
+        /// </summary>
+        private static bool FullAot
+        {
+            get { return Environment.GetEnvironmentVariable("XO_FULL_AOT") == "1"; }
+        }
+
+        /// <summary>The child process of a scenario under full AOT: "--unity-scenario NAME PORT".</summary>
+        public static int RunScenarioProcess(string[] args)
+        {
+            var result = new UnityGlueDriver().Run(args[1], int.Parse(args[2]));
+            Console.WriteLine(result[0] + " passed, " + result[1] + " failed");
+            return result[1] == 0 ? 0 : 1;
+        }
+
+        private static void RunInProcess(string dir, string scenario, int simPort)
+        {
+            var mono = Process.GetCurrentProcess().MainModule.FileName;
+            var info = new ProcessStartInfo(mono, "--full-aot --debug \"" + Path.Combine(dir, "Xo.Tracker.Tests.exe") +
+                                                  "\" --unity-scenario " + scenario + " " + simPort)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                WorkingDirectory = Environment.CurrentDirectory,
+            };
+            using (var p = Process.Start(info))
+            {
+                var output = p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                var lines = output.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+                foreach (var line in lines.Where(l => l.StartsWith("FAIL", StringComparison.Ordinal)))
+                    Console.Error.WriteLine(line);
+                var last = lines.Count > 0 ? lines[lines.Count - 1].Split(' ') : new string[0];
+                int passed = 0, failed = 0;
+                var parsed = last.Length == 4 && last[1] == "passed," && int.TryParse(last[0], out passed) &&
+                             int.TryParse(last[2], out failed);
+                T.Passed += passed;
+                T.Failed += failed;
+                T.Check(parsed && p.ExitCode == (failed == 0 ? 0 : 1), scenario + ": the process ran and reported (exit " +
+                                                                       p.ExitCode + "): " + (lines.Count > 0 ? lines[lines.Count - 1] : "no output"));
+                T.Check(passed > 0, scenario + ": the scenario ran checks");
+            }
         }
 
         private static void RunInDomain(string unityDir, string scenario, int simPort)
         {
+            if (FullAot)
+            {
+                if (scenario != "die-with-live-tracker" && scenario != "next-session")
+                    RunInProcess(unityDir, scenario, simPort);
+                return;
+            }
             var setup = new AppDomainSetup { ApplicationBase = unityDir };
             var domain = AppDomain.CreateDomain("unity-" + scenario, null, setup);
             try
@@ -51,7 +113,7 @@ namespace Xo.Tracker.Tests
     }
 
     /// <summary>Runs inside the Unity-flavoured AppDomain; returns {passed, failed}.</summary>
-    public sealed class UnityGlueDriver : MarshalByRefObject
+    public sealed partial class UnityGlueDriver : MarshalByRefObject
     {
         private Sim _sim;
         private Type _pumpType;
@@ -67,11 +129,27 @@ namespace Xo.Tracker.Tests
                 T.Check(_pumpType != null, "the Unity build has XoTrackerPump");
                 if (_pumpType == null)
                     return new[] { T.Passed, T.Failed };
+                if (scenario == "statics-reset")
+                {
+                    StaticsReset(); // before any hook ran: the fields still hold their initial values
+                    return new[] { T.Passed, T.Failed };
+                }
+                if (scenario == "webgl")
+                {
+                    WebGL(); // a player build: no editor hooks
+                    return new[] { T.Passed, T.Failed };
+                }
                 // What Unity does when a domain loads and when play mode starts.
                 Static(typeof(XoTracker), "InstallEditorHooks");
                 Static(typeof(XoTracker), "OnSubsystemRegistration");
                 switch (scenario)
                 {
+                    case "settings":
+                        Settings();
+                        break;
+                    case "sample":
+                        Sample();
+                        break;
                     case "lifecycle":
                         Lifecycle();
                         break;

@@ -164,21 +164,54 @@ namespace UnityEngine
 
     public static class Debug
     {
+        /// <summary>Every line logged, prefixed with its kind (test-only).</summary>
+        public static readonly System.Collections.Generic.List<string> SimulatedLog =
+            new System.Collections.Generic.List<string>();
+
         public static void Log(object message)
         {
+            lock (SimulatedLog) SimulatedLog.Add("Log: " + message);
         }
 
         public static void LogWarning(object message)
         {
+            lock (SimulatedLog) SimulatedLog.Add("Warning: " + message);
         }
 
         public static void LogError(object message)
         {
+            lock (SimulatedLog) SimulatedLog.Add("Error: " + message);
         }
 
         public static void LogException(Exception exception)
         {
+            lock (SimulatedLog) SimulatedLog.Add("Exception: " + exception.Message);
         }
+    }
+
+    public class ScriptableObject : Object
+    {
+        public static T CreateInstance<T>() where T : ScriptableObject
+        {
+            return (T)Activator.CreateInstance(typeof(T), true);
+        }
+    }
+
+    public static class Resources
+    {
+        /// <summary>What Resources.Load finds, by path (test-only).</summary>
+        public static readonly System.Collections.Generic.Dictionary<string, Object> SimulatedAssets =
+            new System.Collections.Generic.Dictionary<string, Object>();
+
+        public static T Load<T>(string path) where T : Object
+        {
+            Object asset;
+            return SimulatedAssets.TryGetValue(path, out asset) ? asset as T : null;
+        }
+    }
+
+    public sealed class GUILayoutOption
+    {
     }
 
     public static class GUILayout
@@ -239,6 +272,108 @@ namespace UnityEngine
 
 namespace UnityEditor
 {
+    public enum SettingsScope
+    {
+        User,
+        Project,
+    }
+
+    public abstract class SettingsProvider
+    {
+        protected SettingsProvider(string path, SettingsScope scopes, System.Collections.Generic.IEnumerable<string> keywords = null)
+        {
+            settingsPath = path;
+            scope = scopes;
+            this.keywords = keywords;
+        }
+
+        public string settingsPath { get; set; }
+
+        public SettingsScope scope { get; private set; }
+
+        public System.Collections.Generic.IEnumerable<string> keywords { get; set; }
+
+        public virtual void OnGUI(string searchContext)
+        {
+        }
+    }
+
+    [AttributeUsage(AttributeTargets.Method)]
+    public sealed class SettingsProviderAttribute : Attribute
+    {
+    }
+
+    public sealed class SerializedProperty
+    {
+        internal object Owner;
+        internal System.Reflection.FieldInfo Field;
+
+        public string name
+        {
+            get { return Field.Name; }
+        }
+
+        public long longValue
+        {
+            get { return Convert.ToInt64(Field.GetValue(Owner)); }
+            set { Field.SetValue(Owner, value); }
+        }
+    }
+
+    public sealed class SerializedObject
+    {
+        public SerializedObject(UnityEngine.Object obj)
+        {
+            targetObject = obj;
+        }
+
+        public UnityEngine.Object targetObject { get; private set; }
+
+        public void Update()
+        {
+        }
+
+        public bool ApplyModifiedProperties()
+        {
+            return false;
+        }
+
+        public SerializedProperty FindProperty(string propertyPath)
+        {
+            var field = targetObject.GetType().GetField(propertyPath,
+                System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public);
+            return field == null ? null : new SerializedProperty { Owner = targetObject, Field = field };
+        }
+    }
+
+    public enum MessageType
+    {
+        None,
+        Info,
+        Warning,
+        Error,
+    }
+
+    public static class EditorGUILayout
+    {
+        /// <summary>The properties drawn, in order (test-only).</summary>
+        public static readonly System.Collections.Generic.List<string> SimulatedDrawn =
+            new System.Collections.Generic.List<string>();
+
+        public static bool PropertyField(SerializedProperty property, params UnityEngine.GUILayoutOption[] options)
+        {
+            if (property == null)
+                throw new ArgumentNullException("property");
+            SimulatedDrawn.Add(property.name);
+            return false;
+        }
+
+        public static void HelpBox(string message, MessageType type)
+        {
+            SimulatedDrawn.Add("help: " + message);
+        }
+    }
+
     public enum PlayModeStateChange
     {
         EnteredEditMode,
@@ -282,10 +417,44 @@ namespace UnityEditor
 
     public static class AssetDatabase
     {
+        /// <summary>Assets by path (test-only).</summary>
+        public static readonly System.Collections.Generic.Dictionary<string, UnityEngine.Object> SimulatedAssets =
+            new System.Collections.Generic.Dictionary<string, UnityEngine.Object>();
+
         public static string GUIDToAssetPath(string guid)
         {
             return "";
         }
+
+        public static T LoadAssetAtPath<T>(string assetPath) where T : UnityEngine.Object
+        {
+            UnityEngine.Object asset;
+            return SimulatedAssets.TryGetValue(assetPath, out asset) ? asset as T : null;
+        }
+
+        public static void CreateAsset(UnityEngine.Object asset, string path)
+        {
+            SimulatedAssets[path] = asset;
+        }
+
+        public static void SaveAssets()
+        {
+        }
+
+        public static bool IsValidFolder(string path)
+        {
+            return SimulatedFolders.Contains(path);
+        }
+
+        public static string CreateFolder(string parentFolder, string newFolderName)
+        {
+            SimulatedFolders.Add(parentFolder + "/" + newFolderName);
+            return "";
+        }
+
+        /// <summary>Folders that exist (test-only).</summary>
+        public static readonly System.Collections.Generic.HashSet<string> SimulatedFolders =
+            new System.Collections.Generic.HashSet<string> { "Assets" };
     }
 }
 

@@ -3,12 +3,13 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace Xo.Tracker
+namespace Xo.Tracker.Tests
 {
     /// <summary>
-    /// A small, strict JSON reader for order contents (Unity's JsonUtility cannot read free-form
-    /// objects, and the package takes no dependencies). Objects become Dictionary&lt;string, object&gt;,
-    /// arrays List&lt;object&gt;, strings string, numbers Json.Number (raw text), true/false bool, null null.
+    /// A small, strict JSON reader for the package checks (package.json, assembly definitions).
+    /// Objects become Dictionary&lt;string, object&gt;, arrays List&lt;object&gt;, strings string, numbers
+    /// Json.Number (raw text), true/false bool, null null. (The binding itself reads no JSON: order
+    /// contents arrive typed, as xo_contents.)
     /// </summary>
     internal static class Json
     {
