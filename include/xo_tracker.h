@@ -65,6 +65,16 @@ enum xo_result
   XO_RESULT_RATE_LIMITED = -26,
   // Event error: the socket server refused the credentials; polling continues.
   XO_RESULT_SOCKET_REJECTED = -27,
+  // `xo_acknowledge`: the journal does not know this order (never tracked with a journal, or
+  // its non-done final was delivered and it was forgotten).
+  XO_RESULT_UNKNOWN_ORDER = -40,
+  // `xo_track_order`: the order was acknowledged, so it is never tracked or delivered again.
+  XO_RESULT_ALREADY_ACKNOWLEDGED = -41,
+  // The journal cannot write to disk (missing/read-only/full directory, locked by another
+  // process, failing writes, or no `journal_dir`): tracking works, in memory only
+  // (`xo_last_error` says why). From `xo_journal_status`, and from `xo_acknowledge` when the
+  // acknowledgement took effect in memory only.
+  XO_RESULT_JOURNAL_UNAVAILABLE = -42,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -248,6 +258,29 @@ typedef int32_t xo_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Where an event comes from, in `xo_event.origin`.
+enum xo_origin
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // An order tracked in this process with `xo_track_order` (or a check).
+  XO_ORIGIN_LIVE = 0,
+  // From the journal: an order tracked or done earlier (in an earlier run, or earlier in this
+  // one) and not acknowledged yet, resumed or redelivered by `xo_resume_pending`.
+  XO_ORIGIN_REDELIVERED = 1,
+  // A purchase this device never tracked, restored from Xsolla's Events API: show it as a
+  // "restored purchase".
+  XO_ORIGIN_RESTORED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xo_origin xo_origin;
+#else
+typedef int32_t xo_origin;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // Library configuration. Zero-initialise it, set `struct_size = sizeof(xo_config)` and
 // `project_id`; every other zero or NULL field takes its default. Strings are copied.
 typedef struct xo_config {
@@ -285,6 +318,20 @@ typedef struct xo_config {
   uint32_t worker_threads;
   // Non-zero allows `ws://`/`http://` to loopback addresses (tests, the simulator). Never in production.
   uint32_t allow_insecure_loopback;
+  // Directory of the purchase journal (created if missing), e.g. under the game's persistent
+  // data folder. NULL or "": no journal, nothing survives the process (the behaviour of
+  // earlier versions). With it, every tracked order is recorded before `xo_track_order`
+  // returns and its `DONE` is delivered again after every restart (`xo_resume_pending`) until
+  // `xo_acknowledge`. Tokens are never written to it.
+  const char *journal_dir;
+  // Non-zero: also restore purchases this device never tracked from Xsolla's Events API at
+  // `xo_resume_pending` (and every `restore_interval_ms`). Needs `journal_dir`. Default off.
+  uint32_t restore_from_xsolla;
+  // Events API base; NULL: `https://getupdate.xsolla.com`.
+  const char *events_api_url;
+  // Read the Events API again this often after `xo_resume_pending` (0: only at
+  // `xo_resume_pending`; otherwise at least 3000).
+  uint32_t restore_interval_ms;
 } xo_config;
 
 // One event. The struct and its strings are valid only during the callback: copy what you keep.
@@ -314,6 +361,9 @@ typedef struct xo_event {
   // On done (final or check): the order contents as JSON (`price`, `virtual_price`, `is_free`,
   // `items`, normalised). NULL otherwise.
   const char *contents_json;
+  // An `xo_origin`: `XO_ORIGIN_LIVE`, or `XO_ORIGIN_REDELIVERED`/`XO_ORIGIN_RESTORED` for
+  // orders from the journal or from Xsolla's Events API.
+  int32_t origin;
 } xo_event;
 
 // Receives events. `userdata` is the pointer given to `xo_track_order`/`xo_check_order`.
@@ -412,6 +462,39 @@ xo_result xo_network_changed(void);
 // # Safety
 // `callback` must stay callable, and `userdata` valid, until it is replaced or removed.
 xo_result xo_set_log_callback(xo_log_callback callback, void *userdata, int32_t max_level);
+
+// Resumes the purchases of the token's user from the journal, typically once at start after
+// `xo_configure` (and after sign-in). Every unfinished order is tracked again with this token,
+// and every done-but-unacknowledged order gets its `XO_EVENT_KIND_FINAL` with `XO_OUTCOME_DONE`
+// and its contents again at once (no network needed); with `restore_from_xsolla`, purchases this
+// device never saw are also read from Xsolla and delivered once as `XO_ORIGIN_RESTORED`. Each
+// order gets its own handle (in its events); their events carry `XO_ORIGIN_REDELIVERED` (or
+// `XO_ORIGIN_RESTORED`). Orders already tracked by this process are skipped. Returns how many
+// orders it resumed or redelivered (>= 0; 0 without a journal), or a negative `xo_result`.
+//
+// Orders are scoped to a user without storing the token: a JWT's `sub` claim (read without
+// verification; it only groups orders on this device), or one shared scope for opaque tokens.
+//
+// # Safety
+// As for `xo_track_order`: `callback`/`userdata` must stay valid until each resumed handle's
+// final event or its cancellation.
+int32_t xo_resume_pending(const char *token, xo_event_callback callback, void *userdata);
+
+// Tells the library the game granted the items of a `DONE` order: it is never delivered again,
+// by any path (not after a restart, not by `xo_resume_pending`, not restored from Xsolla).
+// Durable before it returns; idempotent (acknowledging twice is `XO_RESULT_OK`). Call it AFTER
+// granting: a crash between the grant and this call redelivers the order, so make grants
+// idempotent on the order id (no library can close that window). Acknowledging an unfinished
+// order stops its tracker and forgets it. Returns `XO_RESULT_UNKNOWN_ORDER` for an order the
+// journal does not know, `XO_RESULT_JOURNAL_UNAVAILABLE` when it could only be kept in memory,
+// and `XO_RESULT_OK` without a journal (nothing is redelivered then). Allowed inside a callback.
+xo_result xo_acknowledge(int64_t order_id);
+
+// Whether the journal writes to disk: `XO_RESULT_OK`, or `XO_RESULT_JOURNAL_UNAVAILABLE` with
+// the reason in `xo_last_error` (no `journal_dir`, directory unusable or locked by another
+// process, a write failed). Tracking works either way; only redelivery after a restart is lost.
+// Opens the journal if it is not open yet (after `xo_configure`).
+xo_result xo_journal_status(void);
 
 #ifdef __cplusplus
 }  // extern "C"

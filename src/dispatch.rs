@@ -193,7 +193,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::events::{EventKind, Outcome};
+    use crate::events::{EventKind, Origin, Outcome};
 
     fn event(handle: u64, kind: EventKind) -> Event {
         Event {
@@ -205,6 +205,7 @@ mod tests {
             transport: None,
             error: None,
             contents: None,
+            origin: Origin::Live,
         }
     }
 

@@ -16,6 +16,9 @@ use tokio::task::AbortHandle;
 use crate::api::ApiClient;
 use crate::config::Config;
 use crate::dispatch::{in_listener, Dispatcher, Listener};
+use crate::events::Origin;
+use crate::journal::delivery::Purchases;
+use crate::journal::Journal;
 use crate::secret::Token;
 use crate::sync::lock;
 use crate::transport::centrifugo::CentrifugoHubs;
@@ -42,6 +45,12 @@ pub enum Error {
     Busy(String),
     /// Something failed inside the library.
     Internal(String),
+    /// The journal does not know this order (never tracked with a journal, or already forgotten).
+    UnknownOrder(i64),
+    /// The order was acknowledged: it is never tracked or delivered again.
+    AlreadyAcknowledged(i64),
+    /// The journal cannot write to disk (the text says why): the call took effect in memory only.
+    JournalUnavailable(String),
 }
 
 impl fmt::Display for Error {
@@ -54,6 +63,9 @@ impl fmt::Display for Error {
             Error::ShutDown => write!(f, "the library was shut down; configure it again to track orders"),
             Error::Busy(why) => write!(f, "busy: {why}"),
             Error::Internal(why) => write!(f, "internal error: {why}"),
+            Error::UnknownOrder(o) => write!(f, "order {o} is not in the journal: it was never tracked with a journal, or its final event was delivered and it was forgotten"),
+            Error::AlreadyAcknowledged(o) => write!(f, "order {o} was already acknowledged: it is never tracked or delivered again"),
+            Error::JournalUnavailable(why) => write!(f, "the journal is unavailable, purchases are kept in memory only: {why}"),
         }
     }
 }
@@ -72,6 +84,8 @@ pub struct Shared {
     pub sockets: Arc<SocketSettings>,
     /// Event delivery.
     pub dispatcher: Dispatcher,
+    /// The purchase journal, when configured.
+    pub purchases: Option<Purchases>,
 }
 
 struct Task {
@@ -114,12 +128,17 @@ impl Engine {
             sockets.clone(),
         );
         let dispatcher = Dispatcher::new(config.delivery);
+        let purchases = config
+            .journal_dir
+            .as_deref()
+            .map(|dir| Purchases::new(Journal::open(dir)));
         let shared = Arc::new(Shared {
             config: Arc::new(config),
             api,
             hubs,
             sockets,
             dispatcher,
+            purchases,
         });
         let lifecycle = watch::Sender::new(Lifecycle {
             active: true,
@@ -139,9 +158,28 @@ impl Engine {
     }
 
     /// Starts tracking `order_id`; `listener` gets every event of the returned handle, the last one final.
+    /// With a journal, the order is recorded (durably) before this returns.
     pub fn track(&self, order_id: i64, token: Token, listener: Listener) -> Result<u64, Error> {
+        self.track_as(order_id, token, listener, Origin::Live)
+    }
+
+    /// `track`, stamping `origin` on the events (journal hook).
+    pub(crate) fn track_as(
+        &self,
+        order_id: i64,
+        token: Token,
+        listener: Listener,
+        origin: Origin,
+    ) -> Result<u64, Error> {
         check_order_id(order_id)?;
+        let listener = match &self.shared.purchases {
+            Some(p) => p.prepare_track(order_id, &token, origin, listener)?,
+            None => listener,
+        };
         let handle = self.register(listener)?;
+        if let Some(p) = &self.shared.purchases {
+            p.set_live(order_id, handle);
+        }
         let (token_tx, token_rx) = watch::channel(token);
         let lifecycle = self.lifecycle.subscribe();
         let work = tracker::track(self.shared.clone(), handle, order_id, token_rx, lifecycle);
@@ -245,10 +283,19 @@ impl Engine {
         for (_, task) in lock(&self.tasks).drain() {
             task.abort.abort();
         }
+        if let Some(p) = &self.shared.purchases {
+            p.journal.close();
+        }
         Ok(())
     }
 
-    fn register(&self, listener: Listener) -> Result<u64, Error> {
+    /// The shared state (journal glue in `crate::journal::resume`).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Registers a listener for a new handle.
+    pub(crate) fn register(&self, listener: Listener) -> Result<u64, Error> {
         let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
         self.shared
             .dispatcher
@@ -257,7 +304,8 @@ impl Engine {
         Ok(handle)
     }
 
-    fn spawn(
+    /// Runs `work` for `handle` on the runtime (cancellable, counted as work).
+    pub(crate) fn spawn(
         &self,
         handle: u64,
         work: impl std::future::Future<Output = ()> + Send + 'static,

@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod events;
 pub mod ffi;
+pub mod journal;
 pub mod log;
 pub mod runtime;
 pub mod secret;
@@ -21,5 +22,5 @@ pub mod transport;
 
 pub use config::{Config, Delivery, Timing, Transport};
 pub use engine::{Engine, Error};
-pub use events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, TransportState};
+pub use events::{ErrorInfo, ErrorKind, Event, EventKind, Origin, Outcome, Status, TransportState};
 pub use secret::Token;

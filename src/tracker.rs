@@ -21,7 +21,9 @@ use crate::api::{ApiError, OrderSnapshot};
 use crate::backoff::Backoff;
 use crate::config::Transport;
 use crate::engine::{Lifecycle, Shared};
-use crate::events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, TransportState};
+use crate::events::{
+    ErrorInfo, ErrorKind, Event, EventKind, Origin, Outcome, Status, TransportState,
+};
 use crate::log::log_at;
 use crate::secret::Token;
 use crate::transport::{legacy_socket, PushEvent, PushStream};
@@ -95,6 +97,9 @@ pub async fn track(
         "order {order_id}: tracking ended with {:?}",
         last.outcome
     );
+    if let Some(purchases) = &tracker.shared.purchases {
+        purchases.before_final(&last); // journal hook: a done is durable before delivery
+    }
     tracker.shared.dispatcher.emit(last);
 }
 
@@ -442,6 +447,7 @@ impl Tracker {
             transport: None,
             error: None,
             contents: None,
+            origin: Origin::Live,
         }
     }
 
@@ -496,6 +502,7 @@ pub async fn check(shared: Arc<Shared>, handle: u64, order_id: i64, token: Token
         transport: None,
         error: None,
         contents: None,
+        origin: Origin::Live,
     };
     match result {
         Ok(snapshot) => {

@@ -4,6 +4,7 @@
 //! failure, and converts between C and the plain-Rust core ([`crate::runtime`], [`crate::Engine`]).
 
 mod guard;
+mod journal;
 pub mod types;
 
 use std::ffi::{c_char, c_void, CString};
@@ -14,7 +15,7 @@ use guard::{boundary, fail, fail_with, read_str};
 pub use types::*;
 
 use crate::config::{Config, Delivery, Transport};
-use crate::events::{ErrorKind, Event, EventKind, Outcome, Status, TransportState};
+use crate::events::{ErrorKind, Event, EventKind, Origin, Outcome, Status, TransportState};
 use crate::log::{self, Level};
 use crate::secret::Token;
 use crate::{runtime, Engine};
@@ -63,6 +64,9 @@ pub extern "C" fn xo_result_string(code: i32) -> *const c_char {
         -25 => "protocol error\0",
         -26 => "rate limited\0",
         -27 => "socket rejected the credentials\0",
+        -40 => "unknown order: not in the journal\0",
+        -41 => "the order was already acknowledged\0",
+        -42 => "the journal is unavailable: purchases are kept in memory only\0",
         _ => "unknown result code\0",
     };
     text.as_ptr().cast()
@@ -357,6 +361,11 @@ fn call_host(callback: EventFn, userdata: UserData, event: &Event) {
         status_raw: status_raw.as_ptr(),
         message: message.as_ptr(),
         contents_json: contents.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+        origin: match event.origin {
+            Origin::Live => xo_origin::Live,
+            Origin::Redelivered => xo_origin::Redelivered,
+            Origin::Restored => xo_origin::Restored,
+        } as i32,
     };
     // SAFETY: the host promised `callback`/`userdata` stay valid until the final event or cancel;
     // the dispatcher never calls after either.
@@ -488,6 +497,7 @@ unsafe fn read_config(ptr: *const xo_config) -> Result<Config, xo_result> {
         config.worker_threads = raw.worker_threads as usize;
     }
     config.allow_insecure_loopback = raw.allow_insecure_loopback != 0;
+    journal::read_config(&raw, &mut config)?;
     config
         .validate()
         .map_err(|why| fail(xo_result::InvalidArgument, &why))?;
