@@ -205,6 +205,10 @@ fn the_c_log_callback_and_last_error_never_contain_the_token() {
             backoff_max_ms: 50,
             worker_threads: 1,
             allow_insecure_loopback: 1,
+            journal_dir: std::ptr::null(),
+            restore_from_xsolla: 0,
+            events_api_url: std::ptr::null(),
+            restore_interval_ms: 0,
         };
         assert_eq!(unsafe { xo_configure(&config) }, xo_result::Ok);
         // (xo_shutdown removes the log callback: install it for every run.)
@@ -257,6 +261,10 @@ fn the_c_log_callback_and_last_error_never_contain_the_token() {
             backoff_max_ms: 0,
             worker_threads: 0,
             allow_insecure_loopback: 1,
+            journal_dir: std::ptr::null(),
+            restore_from_xsolla: 0,
+            events_api_url: std::ptr::null(),
+            restore_interval_ms: 0,
         };
         unsafe { xo_configure(&c) }
     };

@@ -90,6 +90,10 @@ impl SimHost {
             backoff_max_ms: 50,
             worker_threads: 1,
             allow_insecure_loopback: 1,
+            journal_dir: std::ptr::null(),
+            restore_from_xsolla: 0,
+            events_api_url: std::ptr::null(),
+            restore_interval_ms: 0,
         }
     }
 

@@ -247,10 +247,9 @@ impl Inner {
             return;
         };
         let bytes = record::encode(&op);
-        let written =
-            store
-                .append(&bytes)
-                .and_then(|()| if durable { store.sync() } else { Ok(()) });
+        let written = store
+            .append(&bytes)
+            .and_then(|()| if durable { store.sync() } else { Ok(()) });
         match written {
             Ok(()) => {
                 self.grown += bytes.len();
