@@ -22,6 +22,12 @@
 // The longest token accepted, in bytes (without the terminating NUL).
 #define XO_MAX_TOKEN_BYTES 16384
 
+// Most events taken from one answer.
+#define MAX_EVENTS 200
+
+// Most items kept per purchase.
+#define MAX_ITEMS 100
+
 // Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 // return one of these negative codes instead of a handle on failure.
 enum xo_result

@@ -18,7 +18,6 @@ use crate::config::Config;
 use crate::dispatch::{in_listener, Dispatcher, Listener};
 use crate::events::Origin;
 use crate::journal::delivery::Purchases;
-use crate::journal::Journal;
 use crate::secret::Token;
 use crate::sync::lock;
 use crate::transport::centrifugo::CentrifugoHubs;
@@ -117,6 +116,7 @@ impl Engine {
         config.validate().map_err(Error::InvalidArgument)?;
         let tls = tls::client_config();
         let api = ApiClient::new(&config, tls.clone()).map_err(Error::Internal)?;
+        let purchases = Purchases::open(&config, &tls).map_err(Error::Internal)?;
         let sockets = Arc::new(SocketSettings {
             tls,
             timing: config.timing,
@@ -128,10 +128,6 @@ impl Engine {
             sockets.clone(),
         );
         let dispatcher = Dispatcher::new(config.delivery);
-        let purchases = config
-            .journal_dir
-            .as_deref()
-            .map(|dir| Purchases::new(Journal::open(dir)));
         let shared = Arc::new(Shared {
             config: Arc::new(config),
             api,
@@ -284,9 +280,14 @@ impl Engine {
             task.abort.abort();
         }
         if let Some(p) = &self.shared.purchases {
-            p.journal.close();
+            p.shutdown();
         }
         Ok(())
+    }
+
+    /// The runtime the engine spawns on (journal and restore glue).
+    pub(crate) fn runtime(&self) -> &Handle {
+        &self.runtime
     }
 
     /// The shared state (journal glue in `crate::journal::resume`).

@@ -13,6 +13,7 @@ pub mod events;
 pub mod ffi;
 pub mod journal;
 pub mod log;
+pub mod restore;
 pub mod runtime;
 pub mod secret;
 mod sync;

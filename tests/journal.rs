@@ -62,12 +62,15 @@ fn token(t: &str) -> Token {
 async fn resume(engine: &Engine, t: &str) -> Vec<xo_tracker::Event> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let n = engine
-        .resume_pending(token(t), &mut || {
-            let tx = tx.clone();
-            Box::new(move |e: &xo_tracker::Event| {
-                let _ = tx.send(e.clone());
-            })
-        })
+        .resume_pending(
+            token(t),
+            std::sync::Arc::new(move || {
+                let tx = tx.clone();
+                Box::new(move |e: &xo_tracker::Event| {
+                    let _ = tx.send(e.clone());
+                })
+            }),
+        )
         .unwrap();
     let mut finals = Vec::new();
     while finals.len() < n {

@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::guard::{boundary, fail, fail_with, read_str};
@@ -11,6 +12,7 @@ use super::{call_host, read_token, running_engine, UserData, MAX_URL_BYTES};
 use crate::config::Config;
 use crate::dispatch::Listener;
 use crate::events::Event;
+use crate::restore::ListenerFactory;
 use crate::runtime;
 
 /// Longest `journal_dir` accepted, in bytes.
@@ -46,9 +48,10 @@ pub unsafe extern "C" fn xo_resume_pending(
             Err(code) => return code as i32,
         };
         let userdata = UserData(userdata);
-        let mut listener =
-            move || Box::new(move |event: &Event| call_host(callback, userdata, event)) as Listener;
-        match runtime::start_with(|engine| engine.resume_pending(token, &mut listener)) {
+        let listener: ListenerFactory = Arc::new(move || {
+            Box::new(move |event: &Event| call_host(callback, userdata, event)) as Listener
+        });
+        match runtime::start_with(|engine| engine.resume_pending(token, listener)) {
             Ok(n) => n.min(i32::MAX as usize) as i32,
             Err(e) => fail_with(&e) as i32,
         }

@@ -14,9 +14,11 @@ use std::sync::{Arc, Mutex};
 
 use super::user::user_key;
 use super::Journal;
+use crate::config::Config;
 use crate::dispatch::Listener;
 use crate::engine::Error;
 use crate::events::{Event, EventKind, Origin, Outcome};
+use crate::restore::Restorer;
 use crate::secret::Token;
 use crate::sync::lock;
 
@@ -26,15 +28,35 @@ pub struct Purchases {
     pub journal: Arc<Journal>,
     /// Order id to the handle of the tracker (or redelivery) serving it in this process.
     live: Arc<Mutex<HashMap<i64, u64>>>,
+    /// Restore from Xsolla's Events API, when enabled.
+    pub restorer: Option<Arc<Restorer>>,
 }
 
 impl Purchases {
     /// Wraps an open journal.
-    pub fn new(journal: Journal) -> Purchases {
+    pub fn new(journal: Journal, restorer: Option<Restorer>) -> Purchases {
         Purchases {
             journal: Arc::new(journal),
             live: Arc::default(),
+            restorer: restorer.map(Arc::new),
         }
+    }
+
+    /// Opens the journal of `config` (which has a `journal_dir`) and its restore client.
+    pub fn open(config: &Config, tls: &rustls::ClientConfig) -> Result<Option<Purchases>, String> {
+        let Some(dir) = &config.journal_dir else {
+            return Ok(None);
+        };
+        let restorer = Restorer::new(config, tls)?;
+        Ok(Some(Purchases::new(Journal::open(dir), restorer)))
+    }
+
+    /// Stops the restore reads and closes the journal (releasing its directory).
+    pub fn shutdown(&self) {
+        if let Some(r) = &self.restorer {
+            r.stop();
+        }
+        self.journal.close();
     }
 
     /// Records `order` as tracked for the token's user (durably) and wraps the listener; fails

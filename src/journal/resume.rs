@@ -6,6 +6,7 @@ use super::Acked;
 use crate::dispatch::Listener;
 use crate::engine::{Engine, Error};
 use crate::events::{Event, EventKind, Origin, Outcome, Status};
+use crate::restore::ListenerFactory;
 use crate::secret::Token;
 
 impl Engine {
@@ -15,15 +16,17 @@ impl Engine {
     /// for purchases restored from Xsolla). Orders already served by a live handle of this process
     /// are skipped. `listener` makes the listener of each new handle. Returns how many orders it
     /// resumed or redelivered (0 without a journal).
-    pub fn resume_pending(
-        &self,
-        token: Token,
-        listener: &mut dyn FnMut() -> Listener,
-    ) -> Result<usize, Error> {
+    ///
+    /// With restore enabled, also starts reading the user's purchases from Xsolla's Events API
+    /// (in the background: those arrive later, on handles of their own, `Origin::Restored`).
+    pub fn resume_pending(&self, token: Token, listener: ListenerFactory) -> Result<usize, Error> {
         let Some(purchases) = &self.shared().purchases else {
             return Ok(0);
         };
         let user = user_key(token.expose());
+        if let Some(restorer) = &purchases.restorer {
+            restorer.start(self, user.clone(), token.clone(), listener.clone());
+        }
         let mut count = 0;
         for (order, entry) in purchases.journal.pending_for(&user) {
             if self.is_served(purchases, order) {
@@ -98,15 +101,15 @@ impl Engine {
         let Some(purchases) = &self.shared().purchases else {
             return Ok(());
         };
-        let unfinished = purchases
-            .journal
-            .entry(order)
-            .is_some_and(|e| e.done.is_none());
+        let entry = purchases.journal.entry(order);
+        let unfinished = entry.as_ref().is_some_and(|e| e.done.is_none());
         match purchases.journal.acknowledge(order) {
             Acked::Unknown => return Err(Error::UnknownOrder(order)),
             Acked::Recorded { event_id } => {
-                if let Some(event_id) = event_id {
-                    self.on_restored_acknowledged(event_id);
+                if let (Some(event_id), Some(restorer), Some(entry)) =
+                    (event_id, &purchases.restorer, &entry)
+                {
+                    restorer.acknowledged(self, &entry.user, event_id);
                 }
             }
         }
@@ -133,10 +136,5 @@ impl Engine {
                 None => Ok(()),
             },
         }
-    }
-
-    /// A restored purchase was acknowledged: tell the Events API it is processed.
-    fn on_restored_acknowledged(&self, _event_id: i64) {
-        // Filled in by the restore module.
     }
 }
