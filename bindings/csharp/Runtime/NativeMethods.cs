@@ -86,6 +86,15 @@ namespace Xo.Tracker
         [DllImport(LibraryName, EntryPoint = "xo_network_changed", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern XoResult xo_network_changed();
 
+        [DllImport(LibraryName, EntryPoint = "xo_resume_pending", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int xo_resume_pending(byte[] token, xo_event_callback callback, IntPtr userdata);
+
+        [DllImport(LibraryName, EntryPoint = "xo_acknowledge", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern XoResult xo_acknowledge(long order_id);
+
+        [DllImport(LibraryName, EntryPoint = "xo_journal_status", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern XoResult xo_journal_status();
+
         /// <summary>struct xo_config. Zero fields take the library's defaults.</summary>
         [StructLayout(LayoutKind.Sequential)]
         [NativeType("xo_config")]
@@ -108,6 +117,10 @@ namespace Xo.Tracker
             public uint backoff_max_ms;
             public uint worker_threads;
             public uint allow_insecure_loopback;
+            public IntPtr journal_dir;
+            public uint restore_from_xsolla;
+            public IntPtr events_api_url;
+            public uint restore_interval_ms;
         }
 
         /// <summary>struct xo_event. Valid only during the callback.</summary>
@@ -127,6 +140,7 @@ namespace Xo.Tracker
             public IntPtr status_raw;
             public IntPtr message;
             public IntPtr contents_json;
+            public int origin;
         }
     }
 
