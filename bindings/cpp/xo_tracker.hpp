@@ -619,7 +619,7 @@ public:
     // acknowledged yet (Origin::Redelivered; restored ones from Xsolla arrive later as
     // Origin::Restored), each on its own handle (EventView::handle()). Returns how many. The
     // callback lives until the Session shuts down. Call once at start (after sign-in).
-    Expected<int> resume_pending(std::string_view token, EventCallback callback) {
+    Expected<int> resume_pending(std::string_view token, EventCallback callback) const {
         if (!active_) return Error(ResultCode::NotConfigured, "the xo::Session is not active");
         if (!callback) return Error(ResultCode::NullArgument, "the callback is empty");
         detail::CString c_token(token);
@@ -684,7 +684,7 @@ private:
     }
 
     bool active_ = false;
-    std::vector<std::unique_ptr<detail::CallbackState>> resumed_;
+    mutable std::vector<std::unique_ptr<detail::CallbackState>> resumed_;  // see resume_pending
 };
 
 // ---------------------------------------------------------------------------------------------
