@@ -22,12 +22,6 @@
 // The longest token accepted, in bytes (without the terminating NUL).
 #define XO_MAX_TOKEN_BYTES 16384
 
-// Most events taken from one answer.
-#define MAX_EVENTS 200
-
-// Most items kept per purchase.
-#define MAX_ITEMS 100
-
 // Result codes. `XO_RESULT_OK` is 0; every error is negative. Functions that return a handle
 // return one of these negative codes instead of a handle on failure.
 enum xo_result
@@ -408,6 +402,9 @@ xo_result xo_configure(const struct xo_config *config);
 // Starts tracking an order. `token` is copied before the call returns. `callback` receives every
 // event of the returned handle, in order, ending with exactly one `XO_EVENT_KIND_FINAL` (unless
 // the tracker is cancelled first). Returns a handle (> 0) or a negative `xo_result`.
+// With a journal (`xo_config.journal_dir`) the order is recorded (fsynced) before this returns,
+// and its `DONE` is delivered again after every restart until `xo_acknowledge`; an acknowledged
+// order is refused with `XO_RESULT_ALREADY_ACKNOWLEDGED`.
 //
 // # Safety
 // `token` must be NULL or NUL-terminated; `callback` must stay callable, and `userdata` valid

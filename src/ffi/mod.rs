@@ -97,6 +97,9 @@ pub unsafe extern "C" fn xo_configure(config: *const xo_config) -> xo_result {
 /// Starts tracking an order. `token` is copied before the call returns. `callback` receives every
 /// event of the returned handle, in order, ending with exactly one `XO_EVENT_KIND_FINAL` (unless
 /// the tracker is cancelled first). Returns a handle (> 0) or a negative `xo_result`.
+/// With a journal (`xo_config.journal_dir`) the order is recorded (fsynced) before this returns,
+/// and its `DONE` is delivered again after every restart until `xo_acknowledge`; an acknowledged
+/// order is refused with `XO_RESULT_ALREADY_ACKNOWLEDGED`.
 ///
 /// # Safety
 /// `token` must be NULL or NUL-terminated; `callback` must stay callable, and `userdata` valid

@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 use crate::contents::normalize_contents;
 
 /// Most events taken from one answer.
-pub const MAX_EVENTS: usize = 200;
+pub(crate) const MAX_EVENTS: usize = 200;
 /// Most items kept per purchase.
-pub const MAX_ITEMS: usize = 100;
+pub(crate) const MAX_ITEMS: usize = 100;
 /// Longest string kept from an event (a SKU, a currency, an amount).
 const MAX_FIELD_BYTES: usize = 256;
 

@@ -285,7 +285,7 @@ int main(int argc, char **argv) {
     long long next_order = FIRST_ORDER;
     int killed = 0, exited = 0, bad_exits = 0;
     int run = 0;
-    for (; killed < kills && run < kills * 3; run++) {
+    for (; killed < kills && run < kills * 5; run++) {
         /* 0-2 new orders per session, each reaching done (85%) or canceled within ~10-60 ms. */
         long long ids[2];
         int n_ids = rand() % 3;
