@@ -183,6 +183,8 @@ typedef struct order_info {
     int acked;         /* xo_acknowledge returned OK */
     int after_ack;     /* DONE delivered after acked */
     int bad_origin;
+    int owed_since;    /* session from which a DONE was delivered and not acknowledged (0: none) */
+    int last_final;    /* session of the last final event */
 } order_info;
 
 static order_info orders[MAX_ORDERS];
@@ -211,6 +213,9 @@ static int check_no_token(const char *dir) {
 /* Reads the log in order; returns how many "resumed" lines said a count > 0 in the last session. */
 /* Where killed sessions stopped, from their last log line. */
 static int ended_in_startup, ended_in_tracking, ended_after_done, ended_in_ack, ended_cleanly;
+/* At-least-once across restarts: a session that completed must have redelivered every DONE owed
+ * (delivered earlier, not acknowledged). */
+static int complete_sessions, not_redelivered, redelivery_checks;
 
 static void count_end(const char *last) {
     if (strncmp(last, "start", 5) == 0) ended_in_startup++;        /* configure, journal open + compaction, resume */
@@ -225,18 +230,38 @@ static void analyse(const char *log, int *journal_errors, int *last_resumed, int
     char line[512], last[512] = "";
     *journal_errors = 0;
     *missing_contents = 0;
+    int session = 0;
     while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "start", 5) == 0 && last[0]) count_end(last);
+        if (strncmp(line, "start", 5) == 0) {
+            if (last[0]) count_end(last);
+            session++;
+        }
         snprintf(last, sizeof last, "%s", line);
         long long id;
         int a, b;
         if (sscanf(line, "final %lld %d %d", &id, &a, &b) == 3 && id >= FIRST_ORDER && id < FIRST_ORDER + MAX_ORDERS) {
             order_info *o = &orders[id - FIRST_ORDER];
             o->finals++;
+            o->last_final = session;
+            if (a == XO_OUTCOME_DONE && !o->owed_since && !o->acked) o->owed_since = session;
             int expected = o->planned == 1 ? XO_OUTCOME_DONE : XO_OUTCOME_CANCELED;
             if (a != expected) o->wrong_outcome++;
             if (a == XO_OUTCOME_DONE && o->acked) o->after_ack++;
             if (b != XO_ORIGIN_LIVE && b != XO_ORIGIN_REDELIVERED) o->bad_origin++;
+        } else if (sscanf(line, "acking %lld", &id) == 1 && id >= FIRST_ORDER && id < FIRST_ORDER + MAX_ORDERS) {
+            orders[id - FIRST_ORDER].owed_since = 0; /* maybe acknowledged from here on */
+        } else if (strncmp(line, "session_end 1", 13) == 0) {
+            complete_sessions++;
+            for (int i = 0; i < MAX_ORDERS; i++) {
+                order_info *o = &orders[i];
+                if (o->owed_since && o->owed_since < session) redelivery_checks++;
+                if (o->owed_since && o->owed_since < session && o->last_final != session) {
+                    not_redelivered++;
+                    if (not_redelivered <= 5)
+                        printf("  order %d: DONE not redelivered in session %d (owed since %d)\n", FIRST_ORDER + i,
+                               session, o->owed_since);
+                }
+            }
         } else if (sscanf(line, "acked %lld %d", &id, &a) == 2 && id >= FIRST_ORDER && id < FIRST_ORDER + MAX_ORDERS) {
             if (a == XO_RESULT_OK) orders[id - FIRST_ORDER].acked = 1;
         } else if (sscanf(line, "tracked %lld", &id) == 1 && id >= FIRST_ORDER && id < FIRST_ORDER + MAX_ORDERS) {
@@ -370,6 +395,10 @@ int main(int argc, char **argv) {
     CHECK(tracked > kills / 2, "orders were tracked: %d", tracked);
     CHECK(lost == 0, "%d tracked orders never reached their final event", lost);
     CHECK(wrong == 0, "%d orders got a final other than the simulator's", wrong);
+    printf("%d sessions completed their work: %d redeliveries of a DONE owed to them checked\n", complete_sessions,
+           redelivery_checks);
+    CHECK(redelivery_checks > 0, "some completed session owed a redelivery (the check ran)");
+    CHECK(not_redelivered == 0, "%d owed DONEs were not redelivered by a session that completed", not_redelivered);
     CHECK(after_ack == 0, "%d orders were delivered after their acknowledgement", after_ack);
     CHECK(bad_origin == 0, "%d orders had a bad origin", bad_origin);
     CHECK(missing_contents == 0, "%d DONE events without contents", missing_contents);
