@@ -310,7 +310,10 @@ int main(int argc, char **argv) {
     long long next_order = FIRST_ORDER;
     int killed = 0, exited = 0, bad_exits = 0;
     int run = 0;
-    for (; killed < kills && run < kills * 5; run++) {
+    /* Bounded by count and by time: a run that takes longer than this stops early (and fails the
+     * kill-point count below) instead of holding the test command. */
+    const double budget_ms = 240000;
+    for (; killed < kills && run < kills * 5 && now_ms() - start < budget_ms; run++) {
         /* 0-2 new orders per session, each reaching done (85%) or canceled within ~10-60 ms. */
         long long ids[2];
         int n_ids = rand() % 3;
