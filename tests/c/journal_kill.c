@@ -400,7 +400,8 @@ int main(int argc, char **argv) {
     CHECK(wrong == 0, "%d orders got a final other than the simulator's", wrong);
     printf("%d sessions completed their work: %d redeliveries of a DONE owed to them checked\n", complete_sessions,
            redelivery_checks);
-    CHECK(redelivery_checks > 0, "some completed session owed a redelivery (the check ran)");
+    if (kills >= 500) /* small runs may have no completed session that owed one */
+        CHECK(redelivery_checks > 0, "some completed session owed a redelivery (the check ran)");
     CHECK(not_redelivered == 0, "%d owed DONEs were not redelivered by a session that completed", not_redelivered);
     CHECK(after_ack == 0, "%d orders were delivered after their acknowledgement", after_ack);
     CHECK(bad_origin == 0, "%d orders had a bad origin", bad_origin);
