@@ -262,11 +262,12 @@ proptest! {
             0 => Faults { short_write_at: Some(at), ..Faults::default() },
             1 => Faults { sync_error_at: Some(at), ..Faults::default() },
             2 => Faults { capacity: Some(capacity), ..Faults::default() },
-            _ => Faults { replace_error_at: Some((1 + at % 2, renamed)), ..Faults::default() },
+            _ => Faults { replace_error_at: Some((1 + at % 4, renamed)), ..Faults::default() },
         };
         let states = prefix_states(&calls);
         let disk = Arc::new(Mutex::new(Disk::default()));
-        let journal = Journal::with_storage(Box::new(FaultyStorage::new(disk.clone(), faults)));
+        // Compact after 128 bytes of growth: compactions (and their faults) happen mid-sequence.
+        let journal = Journal::with_storage_compacting_after(Box::new(FaultyStorage::new(disk.clone(), faults)), 128);
         let mut committed = 0; // calls known durable (returned with the journal healthy)
         let mut failed = journal.problem().is_some();
         for (i, c) in calls.iter().enumerate() {

@@ -31,7 +31,11 @@ pub use storage::{FsStorage, OpenError, Storage};
 
 /// Compaction runs when the log has grown by this many bytes since the last snapshot, and to
 /// more than four times that snapshot.
-const COMPACT_AFTER_BYTES: usize = 64 * 1024;
+pub(crate) const COMPACT_AFTER_BYTES: usize = 64 * 1024;
+
+/// Test hook: `XO_JOURNAL_TEST_COMPACT_BYTES=<n>` compacts after `n` bytes of growth instead, so
+/// a kill test lands inside compactions that run in the middle of tracking.
+const COMPACT_ENV: &str = "XO_JOURNAL_TEST_COMPACT_BYTES";
 
 /// What an acknowledgement did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,21 +62,39 @@ struct Inner {
     /// Log bytes written since the last snapshot, and that snapshot's size.
     grown: usize,
     snapshot_len: usize,
+    /// `Some`: compact after this much growth, whatever the snapshot's size (tests).
+    compact_after: Option<usize>,
 }
 
 impl Journal {
     /// Opens (creating if needed) the journal in `dir`. Never fails: when the directory cannot be
     /// used the journal is memory only and [`Journal::problem`] says why.
     pub fn open(dir: &Path) -> Journal {
+        let compact_after = std::env::var(COMPACT_ENV)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok());
         match FsStorage::open(dir) {
-            Ok(store) => Journal::with_storage(Box::new(store)),
+            Ok(store) => match compact_after {
+                Some(bytes) => Journal::with_storage_compacting_after(Box::new(store), bytes),
+                None => Journal::with_storage(Box::new(store)),
+            },
             Err(e) => Journal::memory_only(e.to_string()),
         }
     }
 
     /// A journal on any store (tests plug in failing ones). Recovers the last complete state and
     /// compacts the log.
-    pub fn with_storage(mut store: Box<dyn Storage>) -> Journal {
+    pub fn with_storage(store: Box<dyn Storage>) -> Journal {
+        Journal::open_store(store, None)
+    }
+
+    /// `with_storage`, compacting whenever the log grew by `compact_after` bytes (tests: many
+    /// compactions), instead of after 64 KiB and four times the last snapshot.
+    pub fn with_storage_compacting_after(store: Box<dyn Storage>, compact_after: usize) -> Journal {
+        Journal::open_store(store, Some(compact_after))
+    }
+
+    fn open_store(mut store: Box<dyn Storage>, compact_after: Option<usize>) -> Journal {
         let bytes = match store.load() {
             Ok(bytes) => bytes,
             Err(e) => return Journal::memory_only(format!("cannot read the journal: {e}")),
@@ -95,6 +117,7 @@ impl Journal {
             problem: None,
             grown: 0,
             snapshot_len: 0,
+            compact_after,
         };
         inner.compact();
         Journal {
@@ -115,6 +138,7 @@ impl Journal {
                 problem: Some(problem),
                 grown: 0,
                 snapshot_len: 0,
+                compact_after: None,
             }),
         }
     }
@@ -253,7 +277,11 @@ impl Inner {
         match written {
             Ok(()) => {
                 self.grown += bytes.len();
-                if self.grown > COMPACT_AFTER_BYTES && self.grown > 4 * self.snapshot_len {
+                let due = match self.compact_after {
+                    Some(bytes) => self.grown > bytes,
+                    None => self.grown > COMPACT_AFTER_BYTES && self.grown > 4 * self.snapshot_len,
+                };
+                if due {
                     self.compact();
                 }
             }
