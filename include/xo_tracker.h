@@ -91,6 +91,16 @@ enum xo_result
   XO_RESULT_RATE_LIMITED = -26,
   // Event error: the socket server refused the credentials; polling continues.
   XO_RESULT_SOCKET_REJECTED = -27,
+  // `xo_acknowledge`: the journal does not know this order (never tracked with a journal, or
+  // its non-done final was delivered and it was forgotten).
+  XO_RESULT_UNKNOWN_ORDER = -40,
+  // `xo_track_order`: the order was acknowledged, so it is never tracked or delivered again.
+  XO_RESULT_ALREADY_ACKNOWLEDGED = -41,
+  // The journal cannot write to disk (missing/read-only/full directory, locked by another
+  // process, failing writes, or no `journal_dir`): tracking works, in memory only
+  // (`xo_last_error` says why). From `xo_journal_status`, and from `xo_acknowledge` when the
+  // acknowledgement took effect in memory only.
+  XO_RESULT_JOURNAL_UNAVAILABLE = -42,
 };
 #ifndef __cplusplus
 #if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
@@ -274,6 +284,29 @@ typedef int32_t xo_log_level;
 #endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #endif // __cplusplus
 
+// Where an event comes from, in `xo_event.origin`.
+enum xo_origin
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
+  : int32_t
+#endif // defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
+ {
+  // An order tracked in this process with `xo_track_order` (or a check).
+  XO_ORIGIN_LIVE = 0,
+  // From the journal: an order tracked or done earlier (in an earlier run, or earlier in this
+  // one) and not acknowledged yet, resumed or redelivered by `xo_resume_pending`.
+  XO_ORIGIN_REDELIVERED = 1,
+  // A purchase this device never tracked, restored from Xsolla's Events API: show it as a
+  // "restored purchase".
+  XO_ORIGIN_RESTORED = 2,
+};
+#ifndef __cplusplus
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
+typedef enum xo_origin xo_origin;
+#else
+typedef int32_t xo_origin;
+#endif // (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
+#endif // __cplusplus
+
 // Library configuration. Zero-initialise it, set `struct_size = sizeof(xo_config)` and
 // `project_id`; every other zero or NULL field takes its default. Strings are copied.
 typedef struct xo_config {
@@ -324,6 +357,20 @@ typedef struct xo_config {
   // Path to a PEM file of extra trusted CA certificates, read by `xo_configure` (an unreadable
   // file or bad PEM is `XO_RESULT_INVALID_ARGUMENT`). NULL (default): none.
   const char *ca_bundle_file;
+  // Directory of the purchase journal (created if missing), e.g. under the game's persistent
+  // data folder. NULL or "": no journal, nothing survives the process (the behaviour of
+  // earlier versions). With it, every tracked order is recorded before `xo_track_order`
+  // returns and its `DONE` is delivered again after every restart (`xo_resume_pending`) until
+  // `xo_acknowledge`. Tokens are never written to it.
+  const char *journal_dir;
+  // Non-zero: also restore purchases this device never tracked from Xsolla's Events API at
+  // `xo_resume_pending` (and every `restore_interval_ms`). Needs `journal_dir`. Default off.
+  uint32_t restore_from_xsolla;
+  // Events API base; NULL: `https://getupdate.xsolla.com`.
+  const char *events_api_url;
+  // Read the Events API again this often after `xo_resume_pending` (0: only at
+  // `xo_resume_pending`; otherwise at least 3000).
+  uint32_t restore_interval_ms;
 } xo_config;
 
 // A price as normalised from the order: decimal amounts as strings. Fields are never NULL
@@ -398,6 +445,9 @@ typedef struct xo_event {
   // The same contents, typed; set exactly when `contents_json` is, NULL otherwise. Valid only
   // during the callback. Check `struct_size` before reading it (libraries older than this field).
   const struct xo_contents *contents;
+  // An `xo_origin`: `XO_ORIGIN_LIVE`, or `XO_ORIGIN_REDELIVERED`/`XO_ORIGIN_RESTORED` for
+  // orders from the journal or from Xsolla's Events API.
+  int32_t origin;
 } xo_event;
 
 // Receives events. `userdata` is the pointer given to `xo_track_order`/`xo_check_order`.
@@ -440,6 +490,9 @@ xo_result xo_configure(const struct xo_config *config);
 // Starts tracking an order. `token` is copied before the call returns. `callback` receives every
 // event of the returned handle, in order, ending with exactly one `XO_EVENT_KIND_FINAL` (unless
 // the tracker is cancelled first). Returns a handle (> 0) or a negative `xo_result`.
+// With a journal (`xo_config.journal_dir`) the order is recorded (fsynced) before this returns,
+// and its `DONE` is delivered again after every restart until `xo_acknowledge`; an acknowledged
+// order is refused with `XO_RESULT_ALREADY_ACKNOWLEDGED`.
 //
 // # Safety
 // `token` must be NULL or NUL-terminated; `callback` must stay callable, and `userdata` valid
@@ -513,6 +566,39 @@ xo_result xo_set_log_callback(xo_log_callback callback, void *userdata, int32_t 
 // # Safety
 // `java_vm` must be NULL or a valid `JavaVM*`; `context` a valid JNI reference to a Context.
 xo_result xo_android_init(void *java_vm, void *context);
+
+// Resumes the purchases of the token's user from the journal, typically once at start after
+// `xo_configure` (and after sign-in). Every unfinished order is tracked again with this token,
+// and every done-but-unacknowledged order gets its `XO_EVENT_KIND_FINAL` with `XO_OUTCOME_DONE`
+// and its contents again at once (no network needed); with `restore_from_xsolla`, purchases this
+// device never saw are also read from Xsolla and delivered once as `XO_ORIGIN_RESTORED`. Each
+// order gets its own handle (in its events); their events carry `XO_ORIGIN_REDELIVERED` (or
+// `XO_ORIGIN_RESTORED`). Orders already tracked by this process are skipped. Returns how many
+// orders it resumed or redelivered (>= 0; 0 without a journal), or a negative `xo_result`.
+//
+// Orders are scoped to a user without storing the token: a JWT's `sub` claim (read without
+// verification; it only groups orders on this device), or one shared scope for opaque tokens.
+//
+// # Safety
+// As for `xo_track_order`: `callback`/`userdata` must stay valid until each resumed handle's
+// final event or its cancellation.
+int32_t xo_resume_pending(const char *token, xo_event_callback callback, void *userdata);
+
+// Tells the library the game granted the items of a `DONE` order: it is never delivered again,
+// by any path (not after a restart, not by `xo_resume_pending`, not restored from Xsolla).
+// Durable before it returns; idempotent (acknowledging twice is `XO_RESULT_OK`). Call it AFTER
+// granting: a crash between the grant and this call redelivers the order, so make grants
+// idempotent on the order id (no library can close that window). Acknowledging an unfinished
+// order stops its tracker and forgets it. Returns `XO_RESULT_UNKNOWN_ORDER` for an order the
+// journal does not know, `XO_RESULT_JOURNAL_UNAVAILABLE` when it could only be kept in memory,
+// and `XO_RESULT_OK` without a journal (nothing is redelivered then). Allowed inside a callback.
+xo_result xo_acknowledge(int64_t order_id);
+
+// Whether the journal writes to disk: `XO_RESULT_OK`, or `XO_RESULT_JOURNAL_UNAVAILABLE` with
+// the reason in `xo_last_error` (no `journal_dir`, directory unusable or locked by another
+// process, a write failed). Tracking works either way; only redelivery after a restart is lost.
+// Opens the journal if it is not open yet (after `xo_configure`).
+xo_result xo_journal_status(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -116,6 +116,14 @@ else
   add "c" "0 passed, 1 failed" "does not compile"
 fi
 
+step "journal kill test: SIGKILL at 1000 random points, restart, resume (tests/c/journal_kill.c)"
+if cc -std=c11 -Wall -Wextra -Werror -Iinclude tests/c/journal_kill.c \
+  -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/journal_kill; then
+  suite "journal kill" 600 target/c/journal_kill "$sim_bin" 1000
+else
+  add "journal kill" "0 passed, 1 failed" "does not compile"
+fi
+
 step "C example (examples/c/track_order.c) tracks an order end to end"
 if cc -std=c11 -Wall -Wextra -Werror -Iinclude examples/c/track_order.c \
   -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/track_order; then

@@ -75,29 +75,7 @@ impl ApiClient {
     /// `proxy_url`; else the environment and system settings, which reqwest reads itself; none
     /// in loopback test mode).
     pub fn new(config: &Config, net: &Network) -> Result<ApiClient, String> {
-        let timeout = config.timing.request_timeout;
-        let mut builder = reqwest::Client::builder()
-            .tls_backend_preconfigured((**net.tls()).clone())
-            .dns_resolver(Arc::new(net.resolver().clone()))
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .pool_max_idle_per_host(MAX_CONCURRENT_REQUESTS)
-            .pool_idle_timeout(Duration::from_secs(50))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("xo-tracker/", env!("CARGO_PKG_VERSION")));
-        match &config.proxy_url {
-            Some(url) => {
-                // reqwest's errors quote the URL: say only that it was refused, never the text.
-                let proxy = reqwest::Proxy::all(url.as_str())
-                    .map_err(|_| format!("proxy_url is not usable: {}", redact(url)))?;
-                builder = builder.proxy(proxy);
-            }
-            None if config.allow_insecure_loopback => builder = builder.no_proxy(),
-            None => {}
-        }
-        let http = builder
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let http = http_client(config, net, MAX_CONCURRENT_REQUESTS)?;
         Ok(ApiClient {
             http,
             base: config.api_base_url.trim_end_matches('/').into(),
@@ -136,6 +114,38 @@ impl ApiClient {
         // Error bodies come from the server: one that echoes the token must not leak it.
         classify_for(order_id, status, &body, retry_after, Some(token))
     }
+}
+
+/// The library's HTTP client settings, shared by every client it builds (Get order, Events API):
+/// the network's trust and resolver, the proxy, bounded timeouts, no redirects.
+pub(crate) fn http_client(
+    config: &Config,
+    net: &Network,
+    idle_per_host: usize,
+) -> Result<reqwest::Client, String> {
+    let timeout = config.timing.request_timeout;
+    let mut builder = reqwest::Client::builder()
+        .tls_backend_preconfigured((**net.tls()).clone())
+        .dns_resolver(Arc::new(net.resolver().clone()))
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .pool_max_idle_per_host(idle_per_host)
+        .pool_idle_timeout(Duration::from_secs(50))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("xo-tracker/", env!("CARGO_PKG_VERSION")));
+    match &config.proxy_url {
+        Some(url) => {
+            // reqwest's errors quote the URL: say only that it was refused, never the text.
+            let proxy = reqwest::Proxy::all(url.as_str())
+                .map_err(|_| format!("proxy_url is not usable: {}", redact(url)))?;
+            builder = builder.proxy(proxy);
+        }
+        None if config.allow_insecure_loopback => builder = builder.no_proxy(),
+        None => {}
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 fn transient(

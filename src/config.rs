@@ -1,6 +1,7 @@
 //! Library configuration: project, transport, endpoints and timing.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::net::ResolveHook;
@@ -75,6 +76,35 @@ pub const DEFAULT_LEGACY_SOCKET_URL: &str = "wss://store-ws.xsolla.com/sub/order
 /// Xsolla's store API base (`/v2/project/{project}/order/{order}` is appended).
 pub const DEFAULT_API_BASE_URL: &str = "https://store.xsolla.com/api";
 
+/// Xsolla's Events API base (`/events?project_id=..` is appended).
+pub const DEFAULT_EVENTS_API_URL: &str = "https://getupdate.xsolla.com";
+
+/// The shortest interval between two reads of the Events API (Xsolla SDK 3's minimum).
+pub const MIN_RESTORE_INTERVAL: Duration = Duration::from_secs(3);
+
+/// Restore of purchases this device never tracked, from Xsolla's Events API (opt-in; needs a
+/// journal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Restore {
+    /// Off by default.
+    pub enabled: bool,
+    /// The Events API base URL.
+    pub events_api_url: String,
+    /// Read again this often while a resumed user is known (`None`: only at `resume_pending`);
+    /// never below [`MIN_RESTORE_INTERVAL`].
+    pub interval: Option<Duration>,
+}
+
+impl Default for Restore {
+    fn default() -> Self {
+        Restore {
+            enabled: false,
+            events_api_url: DEFAULT_EVENTS_API_URL.to_owned(),
+            interval: None,
+        }
+    }
+}
+
 /// Everything the library needs to know before it tracks an order. Its `Debug` output hides
 /// proxy credentials and CA bundle contents.
 #[derive(Clone, PartialEq, Eq)]
@@ -111,6 +141,10 @@ pub struct Config {
     /// Test-only: answers chosen host names with chosen addresses.
     #[doc(hidden)]
     pub resolve_hook: Option<ResolveHook>,
+    /// Directory of the purchase journal (`None`: none, nothing survives the process).
+    pub journal_dir: Option<PathBuf>,
+    /// Restore from Xsolla's Events API.
+    pub restore: Restore,
 }
 
 impl fmt::Debug for Config {
@@ -138,6 +172,8 @@ impl fmt::Debug for Config {
             )
             .field("ca_bundle_file", &self.ca_bundle_file)
             .field("resolve_hook", &self.resolve_hook)
+            .field("journal_dir", &self.journal_dir)
+            .field("restore", &self.restore)
             .finish()
     }
 }
@@ -159,6 +195,8 @@ impl Config {
             ca_bundle_pem: None,
             ca_bundle_file: None,
             resolve_hook: None,
+            journal_dir: None,
+            restore: Restore::default(),
         }
     }
 
@@ -192,6 +230,25 @@ impl Config {
             "http",
             insecure,
         )?;
+        if self.restore.enabled {
+            check_endpoint(
+                "events_api_url",
+                &self.restore.events_api_url,
+                "https",
+                "http",
+                insecure,
+            )?;
+            if self.journal_dir.is_none() {
+                return Err("restore_from_xsolla needs a journal_dir (restored purchases are delivered until acknowledged)".to_owned());
+            }
+        }
+        if let Some(every) = self.restore.interval {
+            if every < MIN_RESTORE_INTERVAL {
+                return Err(format!(
+                    "restore_interval must be at least {MIN_RESTORE_INTERVAL:?}, got {every:?}"
+                ));
+            }
+        }
         let t = &self.timing;
         for (name, value) in [
             ("poll_interval", t.poll_interval),

@@ -301,7 +301,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::events::{EventKind, Outcome};
+    use crate::events::{EventKind, Origin, Outcome};
 
     fn event(handle: u64, kind: EventKind) -> Event {
         Event {
@@ -313,6 +313,7 @@ mod tests {
             transport: None,
             error: None,
             contents: None,
+            origin: Origin::Live,
         }
     }
 

@@ -16,7 +16,9 @@ use tokio::task::AbortHandle;
 use crate::api::ApiClient;
 use crate::config::Config;
 use crate::dispatch::{in_listener, Dispatcher, Listener};
+use crate::events::Origin;
 use crate::events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome};
+use crate::journal::delivery::Purchases;
 use crate::net::Network;
 use crate::secret::Token;
 use crate::sync::lock;
@@ -45,6 +47,12 @@ pub enum Error {
     Busy(String),
     /// Something failed inside the library.
     Internal(String),
+    /// The journal does not know this order (never tracked with a journal, or already forgotten).
+    UnknownOrder(i64),
+    /// The order was acknowledged: it is never tracked or delivered again.
+    AlreadyAcknowledged(i64),
+    /// The journal cannot write to disk (the text says why): the call took effect in memory only.
+    JournalUnavailable(String),
 }
 
 impl fmt::Display for Error {
@@ -57,6 +65,9 @@ impl fmt::Display for Error {
             Error::ShutDown => write!(f, "the library was shut down; configure it again to track orders"),
             Error::Busy(why) => write!(f, "busy: {why}"),
             Error::Internal(why) => write!(f, "internal error: {why}"),
+            Error::UnknownOrder(o) => write!(f, "order {o} is not in the journal: it was never tracked with a journal, or its final event was delivered and it was forgotten"),
+            Error::AlreadyAcknowledged(o) => write!(f, "order {o} was already acknowledged: it is never tracked or delivered again"),
+            Error::JournalUnavailable(why) => write!(f, "the journal is unavailable, purchases are kept in memory only: {why}"),
         }
     }
 }
@@ -75,6 +86,8 @@ pub struct Shared {
     pub sockets: Arc<SocketSettings>,
     /// Event delivery.
     pub dispatcher: Dispatcher,
+    /// The purchase journal, when configured.
+    pub purchases: Option<Purchases>,
 }
 
 struct Task {
@@ -106,6 +119,7 @@ impl Engine {
         config.validate().map_err(Error::InvalidArgument)?;
         let net = Arc::new(Network::new(&config).map_err(Error::InvalidArgument)?);
         let api = ApiClient::new(&config, &net).map_err(Error::Internal)?;
+        let purchases = Purchases::open(&config, &net).map_err(Error::Internal)?;
         let sockets = Arc::new(SocketSettings {
             net,
             timing: config.timing,
@@ -123,6 +137,7 @@ impl Engine {
             hubs,
             sockets,
             dispatcher,
+            purchases,
         });
         let lifecycle = watch::Sender::new(Lifecycle {
             active: true,
@@ -142,9 +157,28 @@ impl Engine {
     }
 
     /// Starts tracking `order_id`; `listener` gets every event of the returned handle, the last one final.
+    /// With a journal, the order is recorded (durably) before this returns.
     pub fn track(&self, order_id: i64, token: Token, listener: Listener) -> Result<u64, Error> {
+        self.track_as(order_id, token, listener, Origin::Live)
+    }
+
+    /// `track`, stamping `origin` on the events (journal hook).
+    pub(crate) fn track_as(
+        &self,
+        order_id: i64,
+        token: Token,
+        listener: Listener,
+        origin: Origin,
+    ) -> Result<u64, Error> {
         check_order_id(order_id)?;
+        let listener = match &self.shared.purchases {
+            Some(p) => p.prepare_track(order_id, &token, origin, listener)?,
+            None => listener,
+        };
         let handle = self.register(listener)?;
+        if let Some(p) = &self.shared.purchases {
+            p.set_live(order_id, handle);
+        }
         let (token_tx, token_rx) = watch::channel(token);
         let lifecycle = self.lifecycle.subscribe();
         let work = tracker::track(self.shared.clone(), handle, order_id, token_rx, lifecycle);
@@ -250,10 +284,24 @@ impl Engine {
         for (_, task) in lock(&self.tasks).drain() {
             task.abort.abort();
         }
+        if let Some(p) = &self.shared.purchases {
+            p.shutdown();
+        }
         Ok(())
     }
 
-    fn register(&self, listener: Listener) -> Result<u64, Error> {
+    /// The runtime the engine spawns on (journal and restore glue).
+    pub(crate) fn runtime(&self) -> &Handle {
+        &self.runtime
+    }
+
+    /// The shared state (journal glue in `crate::journal::resume`).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Registers a listener for a new handle.
+    pub(crate) fn register(&self, listener: Listener) -> Result<u64, Error> {
         let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
         self.shared
             .dispatcher
@@ -264,8 +312,9 @@ impl Engine {
 
     /// Runs a tracker or check under supervision: its last event is delivered when it returns
     /// one; if it panics, a `last_kind` event with `Outcome::Failed` and `ErrorKind::Panic` takes
-    /// its place. Either way the handle is freed: no task ends without its last event.
-    fn spawn(
+    /// its place. Either way the handle is freed: no task ends without its last event. With a
+    /// journal, a last `DONE` is durable before it can be delivered.
+    pub(crate) fn spawn(
         &self,
         handle: u64,
         order_id: i64,
@@ -291,6 +340,9 @@ impl Engine {
                     Err(panic) => Some(failed_event(handle, order_id, last_kind, &panic)),
                 };
                 if let Some(last) = last {
+                    if let Some(purchases) = &shared.purchases {
+                        purchases.before_final(&last); // a DONE is durable before delivery
+                    }
                     shared.dispatcher.emit(last);
                 }
             }));
@@ -316,6 +368,7 @@ fn failed_event(handle: u64, order_id: i64, kind: EventKind, panic: &str) -> Eve
         status: None,
         outcome: Outcome::Failed,
         transport: None,
+        origin: Origin::Live,
         error: Some(ErrorInfo::new(
             ErrorKind::Panic,
             limits::cut(&message, limits::MAX_QUOTED_CHARS),

@@ -158,6 +158,19 @@ pub enum EventKind {
     CheckResult,
 }
 
+/// Where an event comes from (set on every event of a handle).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// An order tracked in this process with `track` (or a one-shot check).
+    #[default]
+    Live,
+    /// An order from the journal: tracked or done in an earlier run (or earlier in this one) and
+    /// not acknowledged yet, resumed or redelivered by `resume_pending`.
+    Redelivered,
+    /// A purchase this device never tracked, restored from Xsolla's Events API.
+    Restored,
+}
+
 /// One event for one tracker or check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -177,6 +190,8 @@ pub struct Event {
     pub error: Option<ErrorInfo>,
     /// The order contents as JSON (on `Final` with `Done`, and on a successful `CheckResult`).
     pub contents: Option<String>,
+    /// Where the event comes from.
+    pub origin: Origin,
 }
 
 impl Event {

@@ -12,9 +12,11 @@ pub mod engine;
 pub mod events;
 pub mod fault;
 pub mod ffi;
+pub mod journal;
 pub mod limits;
 pub mod log;
 pub mod net;
+pub mod restore;
 pub mod runtime;
 pub mod secret;
 pub mod supervise;
@@ -31,5 +33,5 @@ mod test_watchdog;
 
 pub use config::{Config, Delivery, Timing, Transport};
 pub use engine::{Engine, Error};
-pub use events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, TransportState};
+pub use events::{ErrorInfo, ErrorKind, Event, EventKind, Origin, Outcome, Status, TransportState};
 pub use secret::Token;

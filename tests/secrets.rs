@@ -211,6 +211,10 @@ fn the_c_log_callback_and_last_error_never_contain_the_token() {
             proxy_url: std::ptr::null(),
             ca_bundle_pem: std::ptr::null(),
             ca_bundle_file: std::ptr::null(),
+            journal_dir: std::ptr::null(),
+            restore_from_xsolla: 0,
+            events_api_url: std::ptr::null(),
+            restore_interval_ms: 0,
         };
         assert_eq!(unsafe { xo_configure(&config) }, xo_result::Ok);
         // (xo_shutdown removes the log callback: install it for every run.)
@@ -266,6 +270,10 @@ fn the_c_log_callback_and_last_error_never_contain_the_token() {
             proxy_url: std::ptr::null(),
             ca_bundle_pem: std::ptr::null(),
             ca_bundle_file: std::ptr::null(),
+            journal_dir: std::ptr::null(),
+            restore_from_xsolla: 0,
+            events_api_url: std::ptr::null(),
+            restore_interval_ms: 0,
         };
         unsafe { xo_configure(&c) }
     };

@@ -96,6 +96,10 @@ impl SimHost {
             proxy_url: std::ptr::null(),
             ca_bundle_pem: std::ptr::null(),
             ca_bundle_file: std::ptr::null(),
+            journal_dir: std::ptr::null(),
+            restore_from_xsolla: 0,
+            events_api_url: std::ptr::null(),
+            restore_interval_ms: 0,
         }
     }
 

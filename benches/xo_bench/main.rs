@@ -11,6 +11,7 @@
 
 mod host;
 mod idle;
+mod journal;
 mod latency;
 mod lifecycle;
 mod measure;
@@ -55,6 +56,7 @@ const BENCHES: &[&str] = &[
     "idle",
     "startup",
     "shutdown",
+    "journal",
 ];
 
 /// How a goal fared.
@@ -151,6 +153,7 @@ fn run_one(name: &str, mode: Mode) -> Result<(), String> {
         "idle" => idle::run(mode),
         "startup" => lifecycle::startup(mode),
         "shutdown" => lifecycle::shutdown(mode),
+        "journal" => journal::run(mode),
         other => Err(format!("unknown benchmark {other}")),
     }
 }

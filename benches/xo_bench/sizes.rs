@@ -42,6 +42,7 @@ pub fn tracker_sizes() -> Result<Sizes, String> {
         api,
         hubs,
         sockets,
+        purchases: None,
     });
     let token = Token::new(crate::host::TOKEN).map_err(|e| e.to_string())?;
     let (_token_tx, token_rx) = watch::channel(token);

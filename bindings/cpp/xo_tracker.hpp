@@ -44,6 +44,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -87,6 +88,17 @@ enum class ResultCode : int32_t {
     Protocol = XO_RESULT_PROTOCOL,
     RateLimited = XO_RESULT_RATE_LIMITED,
     SocketRejected = XO_RESULT_SOCKET_REJECTED,
+    UnknownOrder = XO_RESULT_UNKNOWN_ORDER,
+    AlreadyAcknowledged = XO_RESULT_ALREADY_ACKNOWLEDGED,
+    JournalUnavailable = XO_RESULT_JOURNAL_UNAVAILABLE,
+};
+
+// Where an event comes from (purchase journal): live, redelivered from the journal, or restored
+// from Xsolla (show "restored purchase").
+enum class Origin : int32_t {
+    Live = XO_ORIGIN_LIVE,
+    Redelivered = XO_ORIGIN_REDELIVERED,
+    Restored = XO_ORIGIN_RESTORED,
 };
 
 enum class EventKind : int32_t {
@@ -449,6 +461,7 @@ struct Event {
     std::string message;
     std::optional<std::string> contents_json;
     std::optional<Contents> contents;  // the same contents, typed
+    Origin origin = Origin::Live;
 
     // The last event of its tracker or check.
     bool is_last() const noexcept { return kind == EventKind::Final || kind == EventKind::CheckResult; }
@@ -479,6 +492,11 @@ public:
         return ContentsView(e_->contents);
     }
     bool is_last() const noexcept { return kind() == EventKind::Final || kind() == EventKind::CheckResult; }
+    // Live, or from the journal / Xsolla (Live with a library older than the journal).
+    Origin origin() const noexcept {
+        const bool has = e_->struct_size >= offsetof(xo_event, origin) + sizeof(int32_t);
+        return has ? static_cast<Origin>(e_->origin) : Origin::Live;
+    }
     // The C event, for fields added after this header was written.
     const xo_event& raw() const noexcept { return *e_; }
 
@@ -496,6 +514,7 @@ public:
         out.message = std::string(message());
         if (has_contents()) out.contents_json = std::string(contents_json());
         out.contents = contents().to_owned();
+        out.origin = origin();
         return out;
     }
 
@@ -658,6 +677,12 @@ struct Config {
     std::string proxy_url;
     std::string ca_bundle_pem;   // extra trusted CA certificates (PEM text); empty: none
     std::string ca_bundle_file;  // a PEM file of extra trusted CA certificates; empty: none
+    // Purchase journal directory (empty: none). With it, DONE orders are redelivered after every
+    // restart (Session::resume_pending) until Session::acknowledge.
+    std::string journal_dir;
+    bool restore_from_xsolla = false;  // also restore purchases from Xsolla's Events API
+    std::string events_api_url;        // empty: https://getupdate.xsolla.com
+    uint32_t restore_interval_ms = 0;  // 0: only at resume_pending; else >= 3000
 
     // The C struct; its strings point into this Config.
     xo_config to_c() const noexcept {
@@ -683,6 +708,10 @@ struct Config {
         c.proxy_url = proxy_url.empty() ? nullptr : proxy_url.c_str();
         c.ca_bundle_pem = ca_bundle_pem.empty() ? nullptr : ca_bundle_pem.c_str();
         c.ca_bundle_file = ca_bundle_file.empty() ? nullptr : ca_bundle_file.c_str();
+        c.journal_dir = journal_dir.empty() ? nullptr : journal_dir.c_str();
+        c.restore_from_xsolla = restore_from_xsolla ? 1u : 0u;
+        c.events_api_url = events_api_url.empty() ? nullptr : events_api_url.c_str();
+        c.restore_interval_ms = restore_interval_ms;
         return c;
     }
 };
@@ -702,11 +731,13 @@ public:
     Session() noexcept = default;  // inactive
     ~Session() { (void)shutdown(); }
 
-    Session(Session&& other) noexcept : active_(std::exchange(other.active_, false)) {}
+    Session(Session&& other) noexcept
+        : active_(std::exchange(other.active_, false)), resumed_(std::move(other.resumed_)) {}
     Session& operator=(Session&& other) noexcept {
         if (this != &other) {
             (void)shutdown();
             active_ = std::exchange(other.active_, false);
+            resumed_ = std::move(other.resumed_);
         }
         return *this;
     }
@@ -715,7 +746,8 @@ public:
 
     // Configures the library. Fails with Busy while another Session exists.
     static Expected<Session> start(const Config& config) {
-        for (const std::string* url : {&config.centrifugo_url, &config.legacy_socket_url, &config.api_base_url}) {
+        for (const std::string* url : {&config.centrifugo_url, &config.legacy_socket_url, &config.api_base_url,
+                                       &config.journal_dir, &config.events_api_url}) {
             if (url->find('\0') != std::string::npos) return detail::embedded_nul("a URL");
         }
         if (detail::session_exists().exchange(true)) {
@@ -745,6 +777,30 @@ public:
         return start_tracker(&xo_check_order, order_id, token, std::move(callback));
     }
 
+    // Purchase journal: re-tracks the token's user's unfinished orders and redelivers every DONE not
+    // acknowledged yet (Origin::Redelivered; restored ones from Xsolla arrive later as
+    // Origin::Restored), each on its own handle (EventView::handle()). Returns how many. The
+    // callback lives until the Session shuts down. Call once at start (after sign-in).
+    Expected<int> resume_pending(std::string_view token, EventCallback callback) const {
+        if (!active_) return Error(ResultCode::NotConfigured, "the xo::Session is not active");
+        if (!callback) return Error(ResultCode::NullArgument, "the callback is empty");
+        detail::CString c_token(token);
+        if (!c_token.valid()) return detail::embedded_nul("token");
+        auto state = std::make_unique<detail::CallbackState>(std::move(callback));
+        const int32_t n = xo_resume_pending(c_token.c_str(), &detail::event_trampoline, state.get());
+        if (n < 0) return detail::last_error(n);
+        resumed_.push_back(std::move(state));  // handles may use it until shutdown
+        return Expected<int>(static_cast<int>(n));
+    }
+
+    // The game granted a DONE order's items: never deliver it again. Durable on return; idempotent.
+    // Call it after granting (make grants idempotent on the order id: a crash between the grant and
+    // this call redelivers the order). Ok without a journal.
+    Expected<void> acknowledge(int64_t order_id) const { return detail::check_result(xo_acknowledge(order_id)); }
+
+    // Ok while the journal writes to disk; JournalUnavailable (with the reason) otherwise.
+    Expected<void> journal_status() const { return detail::check_result(xo_journal_status()); }
+
     // Queued delivery: runs up to `max_events` pending callbacks on this thread; returns how many.
     Expected<int> dispatch(uint32_t max_events = 256) const {
         const int32_t ran = xo_dispatch(max_events);
@@ -766,6 +822,7 @@ public:
         if (code == XO_RESULT_IN_CALLBACK) return detail::last_error(code);
         active_ = false;
         detail::session_exists().store(false);
+        resumed_.clear();  // no callback runs any more
         return detail::check_result(code);
     }
 
@@ -789,6 +846,7 @@ private:
     }
 
     bool active_ = false;
+    mutable std::vector<std::unique_ptr<detail::CallbackState>> resumed_;  // see resume_pending
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::state::Shared;
-use crate::{api, centrifugo, control, legacy};
+use crate::{api, centrifugo, control, events_api, legacy};
 
 /// Largest accepted request head (request line plus headers).
 pub(crate) const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -400,6 +400,9 @@ async fn route(shared: &Arc<Shared>, request: &Request) -> Action {
             api::Outcome::Respond(response) => Action::Respond(response),
             api::Outcome::Drop => Action::Drop,
         };
+    }
+    if let Some(response) = events_api::route(shared, request).await {
+        return Action::Respond(response);
     }
     if let Some(endpoint) = path.strip_prefix(control::PREFIX) {
         let (response, stop) = control::handle(shared, request, endpoint);

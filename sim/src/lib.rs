@@ -21,6 +21,7 @@
 mod api;
 mod centrifugo;
 mod control;
+mod events_api;
 mod faults;
 mod front;
 mod http;

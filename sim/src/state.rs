@@ -51,6 +51,8 @@ pub(crate) struct State {
     pub next_conn_id: u64,
     /// Offset of the last publication in the project's channel.
     pub channel_offset: u64,
+    /// The Events API (restore of purchases).
+    pub events: crate::events_api::EventsState,
 }
 
 impl State {

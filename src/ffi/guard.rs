@@ -37,6 +37,9 @@ pub fn fail_with(error: &Error) -> xo_result {
         Error::NotConfigured | Error::ShutDown => xo_result::NotConfigured,
         Error::Busy(_) => xo_result::Busy,
         Error::Internal(_) => xo_result::Internal,
+        Error::UnknownOrder(_) => xo_result::UnknownOrder,
+        Error::AlreadyAcknowledged(_) => xo_result::AlreadyAcknowledged,
+        Error::JournalUnavailable(_) => xo_result::JournalUnavailable,
     };
     fail(code, &error.to_string())
 }

@@ -3,9 +3,10 @@
 //! Each function catches panics, checks its arguments, records a message for `xo_last_error` on
 //! failure, and converts between C and the plain-Rust core ([`crate::runtime`], [`crate::Engine`]).
 
-mod contents;
 mod android;
+mod contents;
 mod guard;
+mod journal;
 pub mod types;
 
 use std::ffi::{c_char, c_void, CString};
@@ -17,7 +18,7 @@ use guard::{boundary, fail, fail_with, read_str};
 pub use types::*;
 
 use crate::config::{Config, Delivery, Transport};
-use crate::events::{ErrorKind, Event, EventKind, Outcome, Status, TransportState};
+use crate::events::{ErrorKind, Event, EventKind, Origin, Outcome, Status, TransportState};
 use crate::log::{self, Level};
 use crate::secret::Token;
 use crate::{runtime, Engine};
@@ -70,6 +71,9 @@ pub extern "C" fn xo_result_string(code: i32) -> *const c_char {
         -25 => "protocol error\0",
         -26 => "rate limited\0",
         -27 => "socket rejected the credentials\0",
+        -40 => "unknown order: not in the journal\0",
+        -41 => "the order was already acknowledged\0",
+        -42 => "the journal is unavailable: purchases are kept in memory only\0",
         _ => "unknown result code\0",
     };
     text.as_ptr().cast()
@@ -100,6 +104,9 @@ pub unsafe extern "C" fn xo_configure(config: *const xo_config) -> xo_result {
 /// Starts tracking an order. `token` is copied before the call returns. `callback` receives every
 /// event of the returned handle, in order, ending with exactly one `XO_EVENT_KIND_FINAL` (unless
 /// the tracker is cancelled first). Returns a handle (> 0) or a negative `xo_result`.
+/// With a journal (`xo_config.journal_dir`) the order is recorded (fsynced) before this returns,
+/// and its `DONE` is delivered again after every restart until `xo_acknowledge`; an acknowledged
+/// order is refused with `XO_RESULT_ALREADY_ACKNOWLEDGED`.
 ///
 /// # Safety
 /// `token` must be NULL or NUL-terminated; `callback` must stay callable, and `userdata` valid
@@ -367,6 +374,11 @@ fn call_host(callback: EventFn, userdata: UserData, event: &Event) {
         message: message.as_ptr(),
         contents_json: contents.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
         contents: typed.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
+        origin: match event.origin {
+            Origin::Live => xo_origin::Live,
+            Origin::Redelivered => xo_origin::Redelivered,
+            Origin::Restored => xo_origin::Restored,
+        } as i32,
     };
     // SAFETY: the host promised `callback`/`userdata` stay valid until the final event or cancel;
     // the dispatcher never calls after either.
@@ -512,6 +524,7 @@ unsafe fn read_config(ptr: *const xo_config) -> Result<Config, xo_result> {
         let path = read_str("config->ca_bundle_file", raw.ca_bundle_file, MAX_PATH_BYTES)?;
         config.ca_bundle_file = Some(path.to_owned());
     }
+    journal::read_config(&raw, &mut config)?;
     config
         .validate()
         .map_err(|why| fail(xo_result::InvalidArgument, &why))?;

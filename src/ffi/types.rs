@@ -58,6 +58,30 @@ pub enum xo_result {
     RateLimited = -26,
     /// Event error: the socket server refused the credentials; polling continues.
     SocketRejected = -27,
+    /// `xo_acknowledge`: the journal does not know this order (never tracked with a journal, or
+    /// its non-done final was delivered and it was forgotten).
+    UnknownOrder = -40,
+    /// `xo_track_order`: the order was acknowledged, so it is never tracked or delivered again.
+    AlreadyAcknowledged = -41,
+    /// The journal cannot write to disk (missing/read-only/full directory, locked by another
+    /// process, failing writes, or no `journal_dir`): tracking works, in memory only
+    /// (`xo_last_error` says why). From `xo_journal_status`, and from `xo_acknowledge` when the
+    /// acknowledgement took effect in memory only.
+    JournalUnavailable = -42,
+}
+
+/// Where an event comes from, in `xo_event.origin`.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum xo_origin {
+    /// An order tracked in this process with `xo_track_order` (or a check).
+    Live = 0,
+    /// From the journal: an order tracked or done earlier (in an earlier run, or earlier in this
+    /// one) and not acknowledged yet, resumed or redelivered by `xo_resume_pending`.
+    Redelivered = 1,
+    /// A purchase this device never tracked, restored from Xsolla's Events API: show it as a
+    /// "restored purchase".
+    Restored = 2,
 }
 
 /// Push transport, for `xo_config.transport`.
@@ -223,6 +247,20 @@ pub struct xo_config {
     /// Path to a PEM file of extra trusted CA certificates, read by `xo_configure` (an unreadable
     /// file or bad PEM is `XO_RESULT_INVALID_ARGUMENT`). NULL (default): none.
     pub ca_bundle_file: *const c_char,
+    /// Directory of the purchase journal (created if missing), e.g. under the game's persistent
+    /// data folder. NULL or "": no journal, nothing survives the process (the behaviour of
+    /// earlier versions). With it, every tracked order is recorded before `xo_track_order`
+    /// returns and its `DONE` is delivered again after every restart (`xo_resume_pending`) until
+    /// `xo_acknowledge`. Tokens are never written to it.
+    pub journal_dir: *const c_char,
+    /// Non-zero: also restore purchases this device never tracked from Xsolla's Events API at
+    /// `xo_resume_pending` (and every `restore_interval_ms`). Needs `journal_dir`. Default off.
+    pub restore_from_xsolla: u32,
+    /// Events API base; NULL: `https://getupdate.xsolla.com`.
+    pub events_api_url: *const c_char,
+    /// Read the Events API again this often after `xo_resume_pending` (0: only at
+    /// `xo_resume_pending`; otherwise at least 3000).
+    pub restore_interval_ms: u32,
 }
 
 /// One event. The struct and its strings are valid only during the callback: copy what you keep.
@@ -256,6 +294,9 @@ pub struct xo_event {
     /// The same contents, typed; set exactly when `contents_json` is, NULL otherwise. Valid only
     /// during the callback. Check `struct_size` before reading it (libraries older than this field).
     pub contents: *const xo_contents,
+    /// An `xo_origin`: `XO_ORIGIN_LIVE`, or `XO_ORIGIN_REDELIVERED`/`XO_ORIGIN_RESTORED` for
+    /// orders from the journal or from Xsolla's Events API.
+    pub origin: i32,
 }
 
 /// A price as normalised from the order: decimal amounts as strings. Fields are never NULL

@@ -74,6 +74,7 @@ pub async fn check(shared: Arc<Shared>, handle: u64, order_id: i64, token: Token
         transport: None,
         error: None,
         contents: None,
+        origin: crate::events::Origin::Live,
     };
     match result {
         Ok(snapshot) => {

@@ -28,7 +28,9 @@ use std::time::Duration;
 use crate::api::{ApiError, OrderSnapshot};
 use crate::backoff::Backoff;
 use crate::config::Timing;
-use crate::events::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, TransportState};
+use crate::events::{
+    ErrorInfo, ErrorKind, Event, EventKind, Origin, Outcome, Status, TransportState,
+};
 use crate::limits::MAX_RETRY_AFTER;
 use crate::log::Level;
 use crate::secret::Token;
@@ -725,6 +727,7 @@ impl Machine {
             transport: None,
             error: None,
             contents: None,
+            origin: Origin::Live,
         }
     }
 

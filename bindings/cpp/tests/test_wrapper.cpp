@@ -773,6 +773,62 @@ void test_many_trackers_from_several_threads() {
     std::printf("    stress: %d done, %d cancelled, %d late callbacks\n", done, cancelled, late);
 }
 
+// Purchase journal: a DONE is redelivered after a restart until acknowledged, then never again.
+void test_journal_resume_and_acknowledge() {
+    char dir_template[] = "/tmp/xo-cpp-journal-XXXXXX";
+    const char* dir = mkdtemp(dir_template);
+    CHECK(dir != nullptr);
+    if (dir == nullptr) return;
+    xo::Config config = sim_config();
+    config.journal_dir = std::string(dir) + "/journal";
+    {
+        auto session = xo::Session::start(config);
+        CHECK_OK(session);
+        if (!session) return;
+        CHECK_OK(session->journal_status());
+        CHECK(sim_order(880, "new", "done", 100));
+        Recorder r;
+        auto tracker = session->track_order(880, TOKEN, r.callback());
+        CHECK_OK(tracker);
+        CHECK(r.wait_final());
+        CHECK(r.last().outcome == xo::Outcome::Done);
+        CHECK(r.last().origin == xo::Origin::Live);
+        CHECK_OK(session->shutdown());  // "crashed" before acknowledging
+    }
+    {
+        auto session = xo::Session::start(config);
+        CHECK_OK(session);
+        if (!session) return;
+        Recorder r;
+        auto resumed = session->resume_pending(TOKEN, r.callback());
+        CHECK_OK(resumed);
+        CHECK(resumed && *resumed == 1);
+        CHECK(r.wait_final());
+        CHECK(r.last().order_id == 880);
+        CHECK(r.last().outcome == xo::Outcome::Done);
+        CHECK(r.last().origin == xo::Origin::Redelivered);
+        CHECK(r.last().contents_json && r.last().contents_json->find("\"items\"") != std::string::npos);
+        CHECK_OK(session->acknowledge(880));
+        CHECK_OK(session->acknowledge(880));  // idempotent
+        auto unknown = session->acknowledge(881);
+        CHECK(!unknown && unknown.error().code() == xo::ResultCode::UnknownOrder);
+        CHECK_OK(session->shutdown());
+    }
+    {
+        auto session = xo::Session::start(config);
+        CHECK_OK(session);
+        if (!session) return;
+        Recorder r;
+        auto resumed = session->resume_pending(TOKEN, r.callback());
+        CHECK(resumed && *resumed == 0);
+        auto again = session->track_order(880, TOKEN, r.callback());
+        CHECK(!again && again.error().code() == xo::ResultCode::AlreadyAcknowledged);
+        CHECK_OK(session->shutdown());
+    }
+    const std::string cleanup = std::string("rm -rf '") + dir + "'";
+    CHECK(std::system(cleanup.c_str()) == 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -803,6 +859,7 @@ int main(int argc, char** argv) {
         {"log_callback", test_log_callback},
         {"throwing_callbacks_are_contained", test_throwing_callbacks_are_contained},
         {"many_trackers_from_several_threads", test_many_trackers_from_several_threads},
+        {"journal_resume_and_acknowledge", test_journal_resume_and_acknowledge},
     };
     // Counts tests, not checks: a test passes when every check in it holds.
     int tests_passed = 0, tests_failed = 0;

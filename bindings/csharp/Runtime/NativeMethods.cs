@@ -97,6 +97,15 @@ namespace Xo.Tracker
         [DllImport(LibraryName, EntryPoint = "xo_android_init", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern XoResult xo_android_init(IntPtr java_vm, IntPtr context);
 
+        [DllImport(LibraryName, EntryPoint = "xo_resume_pending", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int xo_resume_pending(byte[] token, xo_event_callback callback, IntPtr userdata);
+
+        [DllImport(LibraryName, EntryPoint = "xo_acknowledge", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern XoResult xo_acknowledge(long order_id);
+
+        [DllImport(LibraryName, EntryPoint = "xo_journal_status", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern XoResult xo_journal_status();
+
         /// <summary>struct xo_config. Zero fields take the library's defaults.</summary>
         [StructLayout(LayoutKind.Sequential)]
         [NativeType("xo_config")]
@@ -122,6 +131,10 @@ namespace Xo.Tracker
             public IntPtr proxy_url;
             public IntPtr ca_bundle_pem;
             public IntPtr ca_bundle_file;
+            public IntPtr journal_dir;
+            public uint restore_from_xsolla;
+            public IntPtr events_api_url;
+            public uint restore_interval_ms;
         }
 
         /// <summary>struct xo_event. Valid only during the callback.</summary>
@@ -142,6 +155,7 @@ namespace Xo.Tracker
             public IntPtr message;
             public IntPtr contents_json;
             public IntPtr contents; // const xo_contents *: set exactly when contents_json is
+            public int origin;
         }
 
         /// <summary>struct xo_price. Strings are never NULL.</summary>

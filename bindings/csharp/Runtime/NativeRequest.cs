@@ -76,6 +76,12 @@ namespace Xo.Tracker
             return Release();
         }
 
+        /// <summary>True for a request whose userdata serves many handles (ResumePending): a final event does not end it.</summary>
+        internal virtual bool ServesManyHandles
+        {
+            get { return false; }
+        }
+
         /// <summary>Runs on the dispatching thread, inside xo_dispatch.</summary>
         internal abstract void Deliver(ref NativeMethods.xo_event e);
 

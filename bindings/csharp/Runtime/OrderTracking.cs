@@ -369,4 +369,75 @@ namespace Xo.Tracker
             ((CancellationTokenRegistration)registration).Dispose();
         }
     }
+
+    /// <summary>
+    /// What <see cref="XoTracker.ResumePending"/> found: <see cref="Finished"/> runs once per
+    /// resumed, redelivered or restored order (see <see cref="OrderOutcome.Origin"/>), on the
+    /// pumping thread, never before the next pump (subscribe right after ResumePending). It
+    /// lives until <see cref="XoTracker.Shutdown"/>; restored purchases may keep arriving.
+    /// </summary>
+    public sealed class ResumedPurchases
+    {
+        private readonly object _gate = new object();
+        private readonly Request _request;
+        private Action<OrderOutcome> _finished;
+
+        internal ResumedPurchases()
+        {
+            _request = new Request(this);
+        }
+
+        internal NativeRequest Native
+        {
+            get { return _request; }
+        }
+
+        /// <summary>How many orders the journal resumed or redelivered (restored ones come on top).</summary>
+        public int Count { get; internal set; }
+
+        /// <summary>The outcome of each resumed order. Grant when IsDone, then Acknowledge().</summary>
+        public event Action<OrderOutcome> Finished
+        {
+            add { lock (_gate) _finished += value; }
+            remove { lock (_gate) _finished -= value; }
+        }
+
+        private void Deliver(ref NativeMethods.xo_event e)
+        {
+            if (e.kind != EventKind.Final)
+                return;
+            var outcome = XoTracker.ToOutcome(ref e);
+            Action<OrderOutcome> handlers;
+            lock (_gate) handlers = _finished;
+            XoTracker.Invoke(handlers, outcome);
+        }
+
+        /// <summary>The native side: one GCHandle for every resumed handle, freed at Shutdown.</summary>
+        private sealed class Request : NativeRequest
+        {
+            private readonly ResumedPurchases _owner;
+
+            public Request(ResumedPurchases owner)
+                : base(0)
+            {
+                _owner = owner;
+            }
+
+            internal override bool ServesManyHandles
+            {
+                get { return true; }
+            }
+
+            internal override void Deliver(ref NativeMethods.xo_event e)
+            {
+                _owner.Deliver(ref e);
+            }
+
+            internal override void Abandon()
+            {
+                Release();
+            }
+            }
+        }
+    }
 }

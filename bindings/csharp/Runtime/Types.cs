@@ -145,6 +145,24 @@ namespace Xo.Tracker
         RateLimited = -26,
         /// <summary>The socket server refused the credentials; polling continues.</summary>
         SocketRejected = -27,
+        /// <summary>Acknowledge: the journal does not know this order.</summary>
+        UnknownOrder = -40,
+        /// <summary>Track: the order was acknowledged, so it is never tracked or delivered again.</summary>
+        AlreadyAcknowledged = -41,
+        /// <summary>The journal cannot write to disk: purchases are kept in memory only (see the message).</summary>
+        JournalUnavailable = -42,
+    }
+
+    /// <summary>Where an outcome comes from (C: xo_origin).</summary>
+    [NativeType("xo_origin", "XO_ORIGIN_")]
+    public enum Origin
+    {
+        /// <summary>An order tracked in this session.</summary>
+        Live = 0,
+        /// <summary>From the purchase journal: tracked or delivered before (an earlier launch) and not acknowledged yet.</summary>
+        Redelivered = 1,
+        /// <summary>A purchase this device never saw, restored from Xsolla: show it as a restored purchase.</summary>
+        Restored = 2,
     }
 
     /// <summary>A change of transport, with the reason when a socket failed.</summary>
@@ -183,8 +201,9 @@ namespace Xo.Tracker
     public sealed class OrderOutcome
     {
         internal OrderOutcome(long orderId, Outcome outcome, OrderStatus status, string statusRaw,
-            XoResult error, int httpStatus, string message, string contentsJson, OrderContents contents)
+            XoResult error, int httpStatus, string message, string contentsJson, OrderContents contents, Origin origin = Origin.Live)
         {
+            Origin = origin;
             OrderId = orderId;
             Outcome = outcome;
             Status = status;
@@ -225,6 +244,21 @@ namespace Xo.Tracker
 
         /// <summary>True when the order was delivered: the only case in which to grant the items.</summary>
         public bool IsDone { get { return Outcome == Outcome.Done; } }
+
+        /// <summary>Live, redelivered from the purchase journal, or restored from Xsolla.</summary>
+        public Origin Origin { get; private set; }
+
+        /// <summary>
+        /// Call after granting the items of a done order: it is never delivered again (not after a
+        /// restart, not by ResumePending, not restored from Xsolla). Durable when it returns;
+        /// idempotent. Make grants idempotent on OrderId: a crash between the grant and this call
+        /// delivers the order again. Returns Ok (also without a journal), UnknownOrder, or
+        /// JournalUnavailable (acknowledged in memory only).
+        /// </summary>
+        public XoResult Acknowledge()
+        {
+            return XoTracker.Acknowledge(OrderId);
+        }
 
         public override string ToString()
         {

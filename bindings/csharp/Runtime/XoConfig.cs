@@ -73,6 +73,25 @@ namespace Xo.Tracker
         /// <summary>A PEM file of extra trusted CA certificates. Null or empty: none.</summary>
         public string CaBundleFile;
 
+        /// <summary>
+        /// Purchase journal folder: done orders are delivered again after every launch
+        /// (<see cref="XoTracker.ResumePending"/>) until <see cref="OrderOutcome.Acknowledge"/>.
+        /// Null or empty: in Unity, a folder under Application.persistentDataPath; elsewhere none.
+        /// </summary>
+        public string JournalDir;
+
+        /// <summary>False: no journal at all (nothing survives the process).</summary>
+        public bool UseJournal = true;
+
+        /// <summary>Also restore purchases this device never saw from Xsolla's Events API (needs the journal).</summary>
+        public bool RestoreFromXsolla;
+
+        /// <summary>Events API base URL; null or empty: https://getupdate.xsolla.com.</summary>
+        public string EventsApiUrl;
+
+        /// <summary>Read the Events API again this often after ResumePending (0: only then; else at least 3000).</summary>
+        public int RestoreIntervalMs;
+
         /// <summary>A copy.</summary>
         public XoConfig Clone()
         {

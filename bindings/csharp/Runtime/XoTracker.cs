@@ -128,7 +128,14 @@ namespace Xo.Tracker
                 backoff_max_ms = Millis(config.BackoffMaxMs, "BackoffMaxMs"),
                 worker_threads = Millis(config.WorkerThreads, "WorkerThreads"),
                 allow_insecure_loopback = config.AllowInsecureLoopback ? 1u : 0u,
+                restore_from_xsolla = config.RestoreFromXsolla ? 1u : 0u,
+                restore_interval_ms = Millis(config.RestoreIntervalMs, "RestoreIntervalMs"),
             };
+            var journalDir = EmptyToNull(config.JournalDir);
+            if (journalDir == null && config.UseJournal)
+                DefaultJournalDir(ref journalDir);
+            if (!config.UseJournal)
+                journalDir = null;
             try
             {
                 native.centrifugo_url = Utf8.Alloc(EmptyToNull(config.CentrifugoUrl));
@@ -137,6 +144,8 @@ namespace Xo.Tracker
                 native.proxy_url = Utf8.Alloc(EmptyToNull(config.Proxy));
                 native.ca_bundle_pem = Utf8.Alloc(EmptyToNull(config.CaBundlePem));
                 native.ca_bundle_file = Utf8.Alloc(EmptyToNull(config.CaBundleFile));
+                native.journal_dir = Utf8.Alloc(journalDir);
+                native.events_api_url = Utf8.Alloc(EmptyToNull(config.EventsApiUrl));
                 var result = NativeMethods.xo_configure(ref native); // copies the strings
                 if (result != XoResult.Ok)
                     throw Failure((long)result, "config");
@@ -149,6 +158,8 @@ namespace Xo.Tracker
                 FreeIfSet(native.proxy_url);
                 FreeIfSet(native.ca_bundle_pem);
                 FreeIfSet(native.ca_bundle_file);
+                FreeIfSet(native.journal_dir);
+                FreeIfSet(native.events_api_url);
             }
             s_configured = true;
             // xo_shutdown resets the library to active, but the app may still be in the background
@@ -187,6 +198,76 @@ namespace Xo.Tracker
             tracking.CancelWhen(cancellationToken);
             return tracking;
         }
+
+        /// <summary>
+        /// Purchase journal: tracks the user's unfinished orders again and delivers every done
+        /// order not acknowledged yet (Origin.Redelivered; with RestoreFromXsolla, purchases this
+        /// device never saw arrive later as Origin.Restored) through the returned object's
+        /// <see cref="ResumedPurchases.Finished"/>. Call it once at start, after sign-in; grant,
+        /// then <see cref="OrderOutcome.Acknowledge"/>. Without a journal nothing is resumed.
+        /// </summary>
+        public static ResumedPurchases ResumePending(string token)
+        {
+            EnsureNative();
+            var tokenBytes = Utf8.ToNative(token);
+            var resumed = new ResumedPurchases();
+            var request = resumed.Native;
+            request.Allocate();
+            Interlocked.Increment(ref s_handlesAllocated);
+            lock (s_lock)
+                s_live.Add(request.Userdata, request);
+            int count;
+            try
+            {
+                count = NativeMethods.xo_resume_pending(tokenBytes, s_eventCallback, request.Userdata);
+            }
+            catch
+            {
+                request.Release();
+                throw;
+            }
+            if (count < 0)
+            {
+                var error = Failure(count, "token");
+                request.Release();
+                throw error;
+            }
+            resumed.Count = count;
+            return resumed;
+        }
+
+        /// <summary>
+        /// The game granted a done order's items: never deliver it again (see
+        /// <see cref="OrderOutcome.Acknowledge"/>). Returns Ok, UnknownOrder or JournalUnavailable.
+        /// </summary>
+        public static XoResult Acknowledge(long orderId)
+        {
+            if (orderId <= 0)
+                throw new ArgumentOutOfRangeException("orderId", orderId, "order ids are positive");
+            EnsureNative();
+            var result = NativeMethods.xo_acknowledge(orderId);
+            if (result == XoResult.NotConfigured || result == XoResult.InvalidArgument)
+                throw Failure((long)result, "orderId");
+            return result;
+        }
+
+        /// <summary>Ok while the journal writes to disk; otherwise why not (in <see cref="JournalProblem"/>).</summary>
+        public static XoResult JournalStatus
+        {
+            get
+            {
+                EnsureNative();
+                var result = NativeMethods.xo_journal_status();
+                JournalProblem = result == XoResult.Ok ? null : Utf8.FromNative(NativeMethods.xo_last_error());
+                return result;
+            }
+        }
+
+        /// <summary>The reason of the last non-Ok <see cref="JournalStatus"/>, or null.</summary>
+        public static string JournalProblem { get; private set; }
+
+        /// <summary>Unity: the default journal folder (under Application.persistentDataPath).</summary>
+        static partial void DefaultJournalDir(ref string dir);
 
         /// <summary>
         /// Asks once for an order's status and contents. The task completes with an OrderOutcome
@@ -476,7 +557,7 @@ namespace Xo.Tracker
         {
             return new OrderOutcome(e.order_id, e.outcome, e.status, Utf8.FromNative(e.status_raw), e.error_code,
                 e.http_status, Utf8.FromNative(e.message), Utf8.FromNative(e.contents_json),
-                OrderContents.FromNative(e.contents));
+                OrderContents.FromNative(e.contents), (Origin)e.origin);
         }
 
         [MonoPInvokeCallback(typeof(NativeMethods.xo_event_callback))]
@@ -507,7 +588,7 @@ namespace Xo.Tracker
                     // The library never calls back after a final event: the GCHandle must go now.
                     // Deliver normally released it (then this does nothing); if Deliver failed
                     // before, this frees it and ends the task as cancelled rather than never.
-                    if (e.kind == EventKind.Final || e.kind == EventKind.CheckResult)
+                    if ((e.kind == EventKind.Final || e.kind == EventKind.CheckResult) && !request.ServesManyHandles)
                         request.Abandon();
                 }
             }

@@ -16,6 +16,11 @@ namespace Xo.Tracker
             XoTrackerPump.Ensure();
         }
 
+        static partial void DefaultJournalDir(ref string dir)
+        {
+            dir = System.IO.Path.Combine(Application.persistentDataPath, "xo-tracker-journal");
+        }
+
         static partial void LogUnhandledUnity(Exception e, ref bool handled)
         {
             Debug.LogException(e);

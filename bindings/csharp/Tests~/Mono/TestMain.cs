@@ -62,9 +62,20 @@ namespace Xo.Tracker.Tests
                 T.Run("app state survives Shutdown; Configure applies it", () => BindingTests.TestAppActiveAcrossShutdown(s_sim, SimConfig, Token));
                 T.Run("an idle Dispatch allocates no managed memory", () => BindingTests.TestIdleDispatchAllocatesNothing(s_sim, SimConfig, Token));
                 T.Run("1000 tracked orders, no leaked GCHandles", TestThousandOrders);
+                T.Run("journal: ResumePending redelivers until Acknowledge, then never", TestJournalResume);
                 T.Run("Unity glue: pump, pause, hooks, domain reloads (stubbed Unity)",
                     () => UnityGlueTest.Run(Path.Combine(args[3], "unity"), s_sim.Port));
             }
+            T.Run("Unity defaults the journal to a folder under Application.persistentDataPath", () =>
+            {
+                // The Unity glue configured without JournalDir: Unity's default is under persistentDataPath
+                // (the stub's is a per-process temp folder).
+                var unityData = Path.Combine(Path.GetTempPath(), "xo-unity-stub-data-" + Process.GetCurrentProcess().Id);
+                T.Check(Directory.Exists(Path.Combine(unityData, "xo-tracker-journal")),
+                    "Unity defaults the journal to a folder under Application.persistentDataPath");
+                if (Directory.Exists(unityData))
+                    Directory.Delete(unityData, true);
+            });
             T.Run("no tracker and no GCHandle left at the end", () =>
             {
                 T.Check(XoTracker.ActiveCount == 0, "no tracker left at the end");
@@ -221,6 +232,54 @@ namespace Xo.Tracker.Tests
             tracking.Cancel();
             T.Equal(0, XoTracker.ActiveCount, "no live request after failures and a cancel");
             T.Equal(XoTracker.HandlesAllocated, XoTracker.HandlesFreed, "GCHandles of failed calls are freed");
+        }
+
+        private static void TestJournalResume()
+        {
+            var dir = Path.Combine(Path.GetTempPath(), "xo-cs-journal-" + Process.GetCurrentProcess().Id);
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, true);
+            var config = SimConfig();
+            config.JournalDir = dir;
+            XoTracker.Configure(config);
+            T.Equal(XoResult.Ok, XoTracker.JournalStatus, "journal writes to disk: " + XoTracker.JournalProblem);
+            s_sim.AddOrder(790, "new", "done", 100);
+            var tracking = XoTracker.Track(790, Token);
+            T.Check(T.PumpUntil(() => tracking.IsFinished, 10000), "finished");
+            T.Check(tracking.Outcome != null && tracking.Outcome.IsDone, "done");
+            T.Equal(Origin.Live, tracking.Outcome.Origin, "live origin");
+            XoTracker.Shutdown(); // the game quits before granting
+
+            XoTracker.Configure(config);
+            var resumed = XoTracker.ResumePending(Token);
+            var outcomes = new List<OrderOutcome>();
+            resumed.Finished += o => outcomes.Add(o);
+            T.Equal(1, resumed.Count, "one order to redeliver");
+            T.Check(T.PumpUntil(() => outcomes.Count == 1, 10000), "redelivered");
+            if (outcomes.Count == 1)
+            {
+                var o = outcomes[0];
+                T.Equal(790L, o.OrderId, "order id");
+                T.Check(o.IsDone, "done");
+                T.Equal(Origin.Redelivered, o.Origin, "redelivered origin");
+                T.Check(o.Contents != null && o.Contents.Items.Count == 1, "contents from the journal");
+                T.Equal(XoResult.Ok, o.Acknowledge(), "acknowledge");
+                T.Equal(XoResult.Ok, o.Acknowledge(), "acknowledge twice");
+            }
+            T.Equal(XoResult.UnknownOrder, XoTracker.Acknowledge(791), "unknown order");
+            XoTracker.Shutdown();
+
+            XoTracker.Configure(config);
+            var again = XoTracker.ResumePending(Token);
+            T.Equal(0, again.Count, "never after the acknowledgement");
+            var e = T.Throws<XoException>(() => XoTracker.Track(790, Token), "tracking an acknowledged order");
+            if (e != null)
+                T.Equal(XoResult.AlreadyAcknowledged, e.Result, "result");
+            XoTracker.Shutdown();
+            T.Equal(0, XoTracker.ActiveCount, "the resume object is released by Shutdown");
+            foreach (var file in Directory.GetFiles(dir))
+                T.Check(!File.ReadAllText(file).Contains(Token), "no token in " + Path.GetFileName(file));
+            Directory.Delete(dir, true);
         }
 
         private static void TestSuccessOverSocket()

@@ -85,6 +85,10 @@ namespace UnityEngine
 
     public static class Application
     {
+        /// <summary>Where Unity keeps persistent data (test-only: a folder under the temp directory).</summary>
+        public static string persistentDataPath = System.IO.Path.Combine(System.IO.Path.GetTempPath(),
+            "xo-unity-stub-data-" + System.Diagnostics.Process.GetCurrentProcess().Id);
+
         public static bool isPlaying
         {
             get { return SimulatedIsPlaying; }

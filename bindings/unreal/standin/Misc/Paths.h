@@ -14,4 +14,5 @@ public:
     static FString GetPath(const FString& InPath);
     static bool FileExists(const FString& InPath);
     static FString ProjectDir();
+    static FString ProjectSavedDir();
 };

@@ -1,5 +1,7 @@
 #include "XoTrackerSettings.h"
 
+#include "Misc/Paths.h"
+
 namespace
 {
 	uint32_t NonNegative(int32 Value)
@@ -35,6 +37,14 @@ xo::Config UXoTrackerSettings::ToConfig() const
 	Config.backoff_min_ms = NonNegative(BackoffMinMs);
 	Config.backoff_max_ms = NonNegative(BackoffMaxMs);
 	Config.worker_threads = NonNegative(WorkerThreads);
+	if (bUseJournal)
+	{
+		const FString Dir = JournalDir.IsEmpty() ? FPaths::Combine(FPaths::ProjectSavedDir(), TEXT("XoTracker"), TEXT("Journal")) : JournalDir;
+		Config.journal_dir = XoTracker::ToUtf8(Dir);
+	}
+	Config.restore_from_xsolla = bRestoreFromXsolla;
+	Config.events_api_url = XoTracker::ToUtf8(EventsApiUrl);
+	Config.restore_interval_ms = NonNegative(RestoreIntervalMs);
 #if UE_BUILD_SHIPPING
 	Config.allow_insecure_loopback = false;
 #else

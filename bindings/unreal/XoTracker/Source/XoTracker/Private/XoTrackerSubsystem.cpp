@@ -139,6 +139,60 @@ bool UXoTrackerSubsystem::UpdateToken(int64 Handle, const FString& Token, FStrin
 	return true;
 }
 
+int32 UXoTrackerSubsystem::ResumePending(const FString& Token, FString& OutError)
+{
+	check(IsInGameThread());
+	if (!FXoTrackerModule::IsAvailable())
+	{
+		OutError = TEXT("The XoTracker module is not loaded.");
+		return -1;
+	}
+	const xo::Session* Session = FXoTrackerModule::Get().GetSession(&OutError);
+	if (Session == nullptr)
+	{
+		return -1;
+	}
+	// Resumed handles are not in Requests: their events reach the delegates only (weakly, as above).
+	TWeakObjectPtr<UXoTrackerSubsystem> WeakThis(this);
+	xo::Expected<int> Resumed = Session->resume_pending(XoTracker::ToUtf8(Token), [WeakThis](const xo::EventView& Event)
+	{
+		if (UXoTrackerSubsystem* Self = WeakThis.Get())
+		{
+			Self->HandleEvent(Event);
+		}
+	});
+	if (!Resumed)
+	{
+		OutError = XoTracker::ToFString(Resumed.error().message());
+		return -1;
+	}
+	OutError.Reset();
+	return static_cast<int32>(*Resumed);
+}
+
+bool UXoTrackerSubsystem::AcknowledgeOrder(int64 OrderId, FString& OutError)
+{
+	check(IsInGameThread());
+	if (!FXoTrackerModule::IsAvailable())
+	{
+		OutError = TEXT("The XoTracker module is not loaded.");
+		return false;
+	}
+	const xo::Session* Session = FXoTrackerModule::Get().GetSession(&OutError);
+	if (Session == nullptr)
+	{
+		return false;
+	}
+	const xo::Expected<void> Result = Session->acknowledge(OrderId);
+	if (!Result)
+	{
+		OutError = XoTracker::ToFString(Result.error().message());
+		return false;
+	}
+	OutError.Reset();
+	return true;
+}
+
 bool UXoTrackerSubsystem::IsTracking(int64 Handle) const
 {
 	return Requests.Contains(Handle);

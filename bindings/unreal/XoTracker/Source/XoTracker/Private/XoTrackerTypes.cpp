@@ -75,6 +75,17 @@ namespace XoTracker
 		return EXoTransportState::None;
 	}
 
+	EXoOrigin Convert(xo::Origin Origin)
+	{
+		switch (Origin)
+		{
+		case xo::Origin::Live: return EXoOrigin::Live;
+		case xo::Origin::Redelivered: return EXoOrigin::Redelivered;
+		case xo::Origin::Restored: return EXoOrigin::Restored;
+		}
+		return EXoOrigin::Live;
+	}
+
 	xo::Transport Convert(EXoTransport Transport)
 	{
 		switch (Transport)
@@ -136,6 +147,7 @@ namespace XoTracker
 			Out.Contents = ToUnreal(Contents);
 		}
 		Out.ContentsJson = ToFString(Event.contents_json());
+		Out.Origin = Convert(Event.origin());
 		return Out;
 	}
 

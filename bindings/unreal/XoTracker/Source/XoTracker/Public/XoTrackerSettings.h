@@ -93,6 +93,29 @@ public:
 	UPROPERTY(config, EditAnywhere, Category = "Advanced", AdvancedDisplay, meta = (ClampMin = "0", ClampMax = "16"))
 	int32 WorkerThreads = 0;
 
+	/**
+	 * Purchase journal: done orders are delivered again after every launch (ResumePending) until
+	 * AcknowledgeOrder, across crashes. Tokens are never written to it.
+	 */
+	UPROPERTY(config, EditAnywhere, Category = "Journal")
+	bool bUseJournal = true;
+
+	/** Empty: <Project>/Saved/XoTracker/Journal. */
+	UPROPERTY(config, EditAnywhere, Category = "Journal", AdvancedDisplay)
+	FString JournalDir;
+
+	/** Also restore purchases this device never saw from Xsolla's Events API (needs the journal). */
+	UPROPERTY(config, EditAnywhere, Category = "Journal")
+	bool bRestoreFromXsolla = false;
+
+	/** Empty: https://getupdate.xsolla.com */
+	UPROPERTY(config, EditAnywhere, Category = "Journal", AdvancedDisplay)
+	FString EventsApiUrl;
+
+	/** Read the Events API again this often after ResumePending (0: only then; else at least 3000). */
+	UPROPERTY(config, EditAnywhere, Category = "Journal", AdvancedDisplay, meta = (ClampMin = "0"))
+	int32 RestoreIntervalMs = 0;
+
 	/** At most this many events are delivered per frame (the rest wait for the next frame). */
 	UPROPERTY(config, EditAnywhere, Category = "Advanced", AdvancedDisplay, meta = (ClampMin = "1"))
 	int32 MaxEventsPerFrame = 64;

@@ -67,6 +67,22 @@ public:
 
 	/** The subsystem of the world context's game instance, or null (no world or game instance). */
 	static UXoTrackerSubsystem* FromContext(const UObject* WorldContextObject);
+	/**
+	 * Purchase journal, once at start (after sign-in): tracks the user's unfinished orders again and
+	 * redelivers every done order not acknowledged yet through OnOrderFinished (Origin Redelivered;
+	 * restored purchases from Xsolla arrive later with Origin Restored). Returns how many, or -1
+	 * with OutError set.
+	 */
+	UFUNCTION(BlueprintCallable, Category = "Xsolla|Order Tracker")
+	int32 ResumePending(const FString& Token, FString& OutError);
+
+	/**
+	 * After granting a done order's items: never deliver it again (durable on return; idempotent).
+	 * Make grants idempotent on the order id: a crash between the grant and this call redelivers.
+	 * False with OutError for an unknown order or when it could only be kept in memory.
+	 */
+	UFUNCTION(BlueprintCallable, Category = "Xsolla|Order Tracker")
+	bool AcknowledgeOrder(int64 OrderId, FString& OutError);
 
 	/** Tells the library connectivity changed (trackers check at once, sockets reconnect). */
 	UFUNCTION(BlueprintCallable, Category = "Xsolla|Order Tracker")

@@ -70,6 +70,15 @@ enum class EXoTransport : uint8
 	PollingOnly,
 };
 
+/** Where an order event comes from: live, redelivered from the purchase journal, or restored from Xsolla. */
+UENUM(BlueprintType)
+enum class EXoOrigin : uint8
+{
+	Live,
+	Redelivered,
+	Restored,
+};
+
 /** The most detailed library log lines forwarded to LogXoTracker. */
 UENUM(BlueprintType)
 enum class EXoLogLevel : uint8
@@ -212,6 +221,10 @@ struct XOTRACKER_API FXoOrderEvent
 	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
 	FString ContentsJson;
 
+	/** Live, or from the journal (Redelivered) / Xsolla (Restored: show "restored purchase"). */
+	UPROPERTY(BlueprintReadOnly, Category = "Xsolla|Order Tracker")
+	EXoOrigin Origin = EXoOrigin::Live;
+
 	/** Whether this is the last event of its handle (Final or CheckResult). */
 	bool IsLast() const { return Kind == EXoEventKind::Final || Kind == EXoEventKind::CheckResult; }
 };
@@ -229,6 +242,7 @@ namespace XoTracker
 	XOTRACKER_API EXoOutcome Convert(xo::Outcome Outcome);
 	XOTRACKER_API EXoTransportState Convert(xo::TransportState State);
 	XOTRACKER_API xo::Transport Convert(EXoTransport Transport);
+	XOTRACKER_API EXoOrigin Convert(xo::Origin Origin);
 
 	/** Copies typed contents (valid only during the callback) into a Blueprint struct. */
 	XOTRACKER_API FXoOrderContents ToUnreal(const xo::ContentsView& Contents);
