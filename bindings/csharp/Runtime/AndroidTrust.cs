@@ -15,6 +15,12 @@ namespace Xo.Tracker
     {
         private static bool s_done;
 
+        /// <summary>Domain reload disabled: the next play session initialises again (harmless).</summary>
+        internal static void ResetStatics()
+        {
+            s_done = false;
+        }
+
         /// <summary>Runs once, before the first Configure; a failure leaves TLS on the bundled roots, with a warning.</summary>
         internal static void Init()
         {

@@ -45,6 +45,14 @@ namespace Xo.Tracker
         internal static XoResult xo_set_app_active(int active) { throw Unsupported(); }
 
         internal static XoResult xo_network_changed() { throw Unsupported(); }
+
+        internal static XoResult xo_android_init(IntPtr java_vm, IntPtr context) { throw Unsupported(); }
+
+        internal static int xo_resume_pending(byte[] token, xo_event_callback callback, IntPtr userdata) { throw Unsupported(); }
+
+        internal static XoResult xo_acknowledge(long order_id) { throw Unsupported(); }
+
+        internal static XoResult xo_journal_status() { throw Unsupported(); }
     }
 }
 #endif

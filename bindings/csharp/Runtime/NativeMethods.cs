@@ -92,7 +92,6 @@ namespace Xo.Tracker
 
         [DllImport(LibraryName, EntryPoint = "xo_network_changed", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern XoResult xo_network_changed();
-#endif
 
         [DllImport(LibraryName, EntryPoint = "xo_android_init", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern XoResult xo_android_init(IntPtr java_vm, IntPtr context);
@@ -105,6 +104,7 @@ namespace Xo.Tracker
 
         [DllImport(LibraryName, EntryPoint = "xo_journal_status", CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern XoResult xo_journal_status();
+#endif
 
         /// <summary>struct xo_config. Zero fields take the library's defaults.</summary>
         [StructLayout(LayoutKind.Sequential)]

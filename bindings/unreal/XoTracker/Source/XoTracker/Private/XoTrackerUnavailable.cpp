@@ -38,6 +38,13 @@ extern "C"
 	xo_result xo_set_app_active(int32_t /*active*/) { return XO_RESULT_OK; }
 	xo_result xo_network_changed(void) { return XO_RESULT_OK; }
 	xo_result xo_set_log_callback(xo_log_callback /*callback*/, void* /*userdata*/, int32_t /*max_level*/) { return XO_RESULT_OK; }
+	xo_result xo_android_init(void* /*java_vm*/, void* /*context*/) { return XO_RESULT_OK; }
+	int32_t xo_resume_pending(const char* /*token*/, xo_event_callback /*callback*/, void* /*userdata*/)
+	{
+		return XO_RESULT_NOT_CONFIGURED;
+	}
+	xo_result xo_acknowledge(int64_t /*order_id*/) { return XO_RESULT_OK; }
+	xo_result xo_journal_status(void) { return XO_RESULT_NOT_CONFIGURED; }
 }
 
 #endif // !WITH_XO_TRACKER
