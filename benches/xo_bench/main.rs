@@ -9,6 +9,7 @@
 //! child process (`--role sim`) except for the latency benchmark, which needs it in-process to
 //! time pushes without inter-process hops. No benchmark asserts a time: goals are reported.
 
+mod fleet;
 mod host;
 mod idle;
 mod latency;
@@ -55,6 +56,7 @@ const BENCHES: &[&str] = &[
     "idle",
     "startup",
     "shutdown",
+    "fleet",
 ];
 
 /// How a goal fared.
@@ -151,6 +153,7 @@ fn run_one(name: &str, mode: Mode) -> Result<(), String> {
         "idle" => idle::run(mode),
         "startup" => lifecycle::startup(mode),
         "shutdown" => lifecycle::shutdown(mode),
+        "fleet" => fleet::run(mode),
         other => Err(format!("unknown benchmark {other}")),
     }
 }
