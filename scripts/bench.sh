@@ -2,13 +2,15 @@
 # Benchmarks of xo-tracker; the results and how to read them are in BENCHMARKS.md.
 #
 #   scripts/bench.sh                 full mode: builds like a release (fat LTO, opt-level "s"),
-#                                    10,000 pushes, 10,000/1,000 trackers, 60 s windows, the
-#                                    artefact size and its breakdown (about 6 min, plus the
-#                                    builds: about 6 min the first time, 1-2 min after a change)
+#                                    10,000 pushes (and 5,000 under a busy host), 10,000/1,000
+#                                    trackers, 60 s windows, a 100,000-tracker fleet in virtual
+#                                    time, the artefact size and its breakdown (about 10 min, plus
+#                                    the builds: about 6 min the first time, 1-2 min after a change)
 #   scripts/bench.sh --quick         quick mode, run by the test command to keep the benchmarks
 #                                    working: the debug build that the test command already made,
-#                                    small counts and short windows (about 20 s)
-#   scripts/bench.sh --only latency,idle,size     some of them (names as in the table)
+#                                    small counts and short windows, a 1,000-tracker fleet
+#                                    (about 40 s)
+#   scripts/bench.sh --only latency,fleet,size    some of them (names as in the table)
 #
 # Release builds go to target/bench (CARGO_TARGET_DIR overrides it) so they do not block the
 # debug builds in target/. Quick mode uses cargo's default target dir (it shares the test
@@ -27,7 +29,7 @@ while (($#)); do
     --full) mode=full ;;
     --only) only=$2; shift ;;
     --only=*) only=${1#--only=} ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift

@@ -15,7 +15,7 @@
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -54,6 +54,9 @@ struct Inner {
     queue: Mutex<VecDeque<Event>>,
     /// Wakes the callback thread (direct delivery).
     queued: Condvar,
+    /// The callback thread waits on `queued` (set and read under the `queue` lock): only then
+    /// does `emit` make the wake-up system call.
+    sleeping: AtomicBool,
     /// False only when `queue` is empty (set under its lock), so `dispatch` can skip the lock.
     maybe_queued: AtomicBool,
     /// Held for the whole of each listener call: calls never overlap.
@@ -61,6 +64,9 @@ struct Inner {
     /// The handle whose listener is running, if any.
     running: Mutex<Option<u64>>,
     call_ended: Condvar,
+    /// Threads waiting on `call_ended` (changed under the `running` lock): a listener call that
+    /// ends with none skips the wake-up system call.
+    waiting_for_call: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -78,10 +84,12 @@ impl Dispatcher {
             listeners: Mutex::default(),
             queue: Mutex::default(),
             queued: Condvar::new(),
+            sleeping: AtomicBool::new(false),
             maybe_queued: AtomicBool::new(false),
             gate: Mutex::new(()),
             running: Mutex::new(None),
             call_ended: Condvar::new(),
+            waiting_for_call: AtomicUsize::new(0),
         });
         let thread = match delivery {
             Delivery::Direct => {
@@ -128,7 +136,11 @@ impl Dispatcher {
         let mut queue = lock(&self.inner.queue);
         queue.push_back(event);
         self.inner.maybe_queued.store(true, Ordering::Release);
-        if self.inner.delivery == Delivery::Direct {
+        let wake = self.inner.sleeping.load(Ordering::Relaxed);
+        drop(queue);
+        // Woken after the lock is released, so the callback thread does not wake only to block
+        // on it; and only if it sleeps (a busy callback thread finds the event on its own).
+        if wake {
             self.inner.queued.notify_one();
         }
     }
@@ -208,7 +220,9 @@ impl Inner {
             {
                 let mut queue = lock(&self.queue);
                 while queue.is_empty() && !lock(&self.listeners).closed {
+                    self.sleeping.store(true, Ordering::Relaxed);
                     queue = self.queued.wait(queue).unwrap_or_else(|e| e.into_inner());
+                    self.sleeping.store(false, Ordering::Relaxed);
                 }
             }
             if lock(&self.listeners).closed {
@@ -240,10 +254,12 @@ impl Inner {
     fn wait_while_running(&self, busy: impl Fn(Option<u64>) -> bool) {
         let mut running = lock(&self.running);
         while busy(*running) {
+            self.waiting_for_call.fetch_add(1, Ordering::Relaxed);
             running = self
                 .call_ended
                 .wait(running)
                 .unwrap_or_else(|e| e.into_inner());
+            self.waiting_for_call.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -283,8 +299,14 @@ impl Inner {
                     *slot = Some(listener);
                 } // else: removed meanwhile; dropped below, outside the locks
             }
-            *lock(&self.running) = None;
-            self.call_ended.notify_all();
+            let waiters = {
+                let mut running = lock(&self.running);
+                *running = None;
+                self.waiting_for_call.load(Ordering::Relaxed)
+            };
+            if waiters > 0 {
+                self.call_ended.notify_all();
+            }
             result.is_err()
         };
         if panicked {

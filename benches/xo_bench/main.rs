@@ -9,6 +9,7 @@
 //! child process (`--role sim`) except for the latency benchmark, which needs it in-process to
 //! time pushes without inter-process hops. No benchmark asserts a time: goals are reported.
 
+mod fleet;
 mod host;
 mod idle;
 mod journal;
@@ -57,6 +58,7 @@ const BENCHES: &[&str] = &[
     "startup",
     "shutdown",
     "journal",
+    "fleet",
 ];
 
 /// How a goal fared.
@@ -154,6 +156,7 @@ fn run_one(name: &str, mode: Mode) -> Result<(), String> {
         "startup" => lifecycle::startup(mode),
         "shutdown" => lifecycle::shutdown(mode),
         "journal" => journal::run(mode),
+        "fleet" => fleet::run(mode),
         other => Err(format!("unknown benchmark {other}")),
     }
 }

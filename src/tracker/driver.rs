@@ -16,7 +16,7 @@ use crate::engine::{Lifecycle, Shared};
 use crate::events::Event;
 use crate::fault::fault_point;
 use crate::secret::Token;
-use crate::time::Clock;
+use crate::time::{Clock, Time};
 use crate::transport::{legacy_socket, PushEvent, PushStream};
 
 type Fetch = Pin<Box<dyn Future<Output = Result<OrderSnapshot, ApiError>> + Send>>;
@@ -48,6 +48,11 @@ pub async fn track(
     let mut push: Option<PushStream> = None;
     let mut token_updates_open = true;
     let mut lifecycle_open = true;
+    // One timer for the whole run, moved only when the machine's next deadline changes: a push
+    // that leaves the deadline where it was costs no timer-wheel registration.
+    let timer = sleep_until(clock.instant(Time::NEVER));
+    tokio::pin!(timer);
+    let mut armed: Option<tokio::time::Instant> = None;
     loop {
         while let Some(action) = machine.poll_action() {
             match action {
@@ -67,6 +72,12 @@ pub async fn track(
             return None;
         }
         let wake = machine.poll_timeout().map(|t| clock.instant(t));
+        if wake != armed {
+            if let Some(at) = wake {
+                timer.as_mut().reset(at);
+            }
+            armed = wake;
+        }
         tokio::select! {
             result = poll_fetch(&mut fetch) => {
                 fetch = None;
@@ -99,7 +110,8 @@ pub async fn track(
                 }
                 life = now_life;
             }
-            _ = sleep_until_some(wake) => {
+            _ = &mut timer, if wake.is_some() => {
+                armed = None; // fired: re-arm even for the same deadline
                 fault_point!("tracker.timer");
                 machine.handle_timeout(clock.now());
             }
@@ -140,13 +152,6 @@ async fn poll_fetch(fetch: &mut Option<Fetch>) -> Result<OrderSnapshot, ApiError
 async fn recv_push(push: &mut Option<PushStream>) -> PushEvent {
     match push {
         Some(p) => p.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until_some(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => sleep_until(at).await,
         None => std::future::pending().await,
     }
 }

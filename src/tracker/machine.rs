@@ -11,11 +11,15 @@
 //! 1. GET the order at once, and open the push transport.
 //! 2. After a socket (re)connect, GET once more (pushes during the gap are not replayed), unless
 //!    the subscription was made before the first GET started.
-//! 3. When the socket fails or is refused, poll every `poll_interval` until it is back. Polling
-//!    time adds up across socket drops: `polling_deadline` of polling in total ends tracking.
+//! 3. When the socket fails or is refused, poll every `poll_interval` until it is back; the first
+//!    poll after a loss comes at a random point within one interval of it (a fleet that lost its
+//!    sockets together must not poll in lock-step). Polling time adds up across socket drops:
+//!    `polling_deadline` of polling in total ends tracking.
 //! 4. Status GETs are spaced by at least `poll_interval`, whatever the socket does; only explicit
 //!    retries (backoff after a transient failure, the not-found confirmation, a host call) come
-//!    sooner. `Retry-After` (capped by `limits::MAX_RETRY_AFTER`) delays every GET.
+//!    sooner. `Retry-After` (capped by `limits::MAX_RETRY_AFTER`) delays every GET; the wait is
+//!    spread by up to one interval beyond it (within the cap), and a GET off the polling grid
+//!    moves the grid, so the next poll is a full interval after it.
 //! 5. 401 asks the host for a new token (`token_wait`); 404 ends tracking only when the order is
 //!    still unknown `not_found_confirm` after the first 404 (API replication lag is not "not found").
 //! 6. A pushed `done` is completed with the contents: up to [`CONTENTS_ATTEMPTS`] GETs, each
@@ -406,12 +410,37 @@ impl Machine {
         Some(self.poll_anchor + scale(interval, ticks))
     }
 
+    /// The next polling tick after a status GET answered at `now`. A GET off the grid (after a
+    /// `Retry-After`, a reconnect, a host call) moves the grid to its start, so the next one is a
+    /// full interval after it instead of the grid's next tick, which can be much closer.
+    fn next_spaced_poll(&mut self, now: Time) -> Option<Time> {
+        let tick = self.next_poll_tick(now)?;
+        let interval = self.settings.timing.poll_interval;
+        match self.last_get {
+            Some(last) if tick < last + interval => {
+                self.poll_anchor = last;
+                self.next_poll_tick(now)
+            }
+            _ => Some(tick),
+        }
+    }
+
     fn enter_polling(&mut self, now: Time, reason: Option<ErrorInfo>) {
         self.link = Link::Polling;
         self.polling_since = Some(now);
-        let first = self.last_get.map_or(now, |last| {
-            (last + self.settings.timing.poll_interval).max(now)
-        });
+        let interval = self.settings.timing.poll_interval;
+        // A socket loss is an event a whole fleet can see at the same instant (the endpoint went
+        // down, every token expired). The first poll after it is at a random point within one
+        // interval of the loss (or an interval after the last GET, if that is later), so that
+        // trackers that lost their sockets together do not poll in lock-step: N requests in the
+        // same second of every interval.
+        let earliest = match reason {
+            Some(_) => now + self.random_below(interval),
+            None => now,
+        };
+        let first = self
+            .last_get
+            .map_or(earliest, |last| (last + interval).max(earliest));
         self.poll_anchor = first;
         self.fetch_due = Some(self.fetch_due.map_or(first, |d| d.min(first)));
         self.emit(EventKind::TransportChanged, |e| {
@@ -442,7 +471,7 @@ impl Machine {
                 if self.finished || self.contents.is_some() {
                     return;
                 }
-                self.fetch_due = self.next_poll_tick(now);
+                self.fetch_due = self.next_spaced_poll(now);
             }
             Err(ApiError::Transient { info, retry_after }) => {
                 self.log(
@@ -458,10 +487,21 @@ impl Machine {
                 };
                 let random = self.next_random();
                 let retry = self
-                    .next_poll_tick(now)
+                    .next_spaced_poll(now)
                     .unwrap_or_else(|| now + backoff.delay_with(self.transient_failures, random));
                 self.transient_failures = self.transient_failures.saturating_add(1);
-                self.not_before = retry_after.map(|wait| now + wait.min(MAX_RETRY_AFTER));
+                // Never sooner than the server asked, and spread by up to one poll interval (at
+                // most the wait itself) after it: a server that tells everyone to come back when
+                // its window resets would otherwise get the whole fleet in the same instant.
+                // (The total stays within `MAX_RETRY_AFTER`.)
+                self.not_before = match retry_after {
+                    Some(wait) => {
+                        let wait = wait.min(MAX_RETRY_AFTER);
+                        let spread = self.random_below(wait.min(timing.poll_interval));
+                        Some(now + wait.saturating_add(spread).min(MAX_RETRY_AFTER))
+                    }
+                    None => None,
+                };
                 self.fetch_due = Some(retry);
             }
             Err(ApiError::Unauthorized(info)) => {
@@ -754,6 +794,15 @@ impl Machine {
     fn log(&mut self, level: Level, line: String) {
         let line = self.redact(&line);
         self.actions.push_back(Action::Log(level, line));
+    }
+
+    /// A deterministic random duration in `[0, below)` (whole milliseconds; zero if `below` is).
+    fn random_below(&mut self, below: Duration) -> Duration {
+        let ms = u64::try_from(below.as_millis()).unwrap_or(u64::MAX);
+        if ms == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(self.next_random() % ms)
     }
 
     /// xorshift64: deterministic jitter for a given seed.

@@ -1,7 +1,8 @@
 //! When a socket reconnects: a pure policy, so its bounds can be checked for any server behaviour.
 //!
-//! Capped exponential backoff with full jitter, where a connection only "proves" itself — and
-//! resets the backoff — after it stayed up for [`STABLE_AFTER`]. A server that accepts and then
+//! Capped exponential backoff with full jitter (drawn from the upper half of the window once the
+//! cap is reached), where a connection only "proves" itself — and resets the backoff — after it
+//! stayed up for [`STABLE_AFTER`]. A server that accepts and then
 //! drops every connection at once therefore sees the same growing delays as one that refuses
 //! them, instead of a reconnect storm; and no two connect attempts are closer than the backoff
 //! floor, even when the host keeps saying the network changed.
@@ -58,9 +59,28 @@ impl Reconnect {
             }
         }
         let random = self.next_random();
-        let delay = self.backoff.delay_with(self.failures, random);
+        let delay = if self.capped() {
+            // At the ceiling (a long outage), draw from its upper half: a fleet that kept
+            // retrying at full jitter over [min, max] connects at 1 / mean delay ≈ 10 % of
+            // itself in the first second after the endpoint recovers; from [max/2, max] it is
+            // ≈ 7 %, and a down endpoint sees a third fewer attempts.
+            let half = Backoff {
+                min: (self.backoff.max / 2).max(self.backoff.min),
+                max: self.backoff.max,
+            };
+            half.delay_with(u32::MAX, random)
+        } else {
+            self.backoff.delay_with(self.failures, random)
+        };
         self.failures = self.failures.saturating_add(1);
         delay
+    }
+
+    /// Whether the exponential part has reached the backoff's ceiling.
+    fn capped(&self) -> bool {
+        let min = self.backoff.min.as_millis();
+        let span = self.backoff.max.as_millis().saturating_sub(min);
+        min.saturating_mul(1u128 << self.failures.min(31)) >= span && span > 0
     }
 
     /// A scheduled re-establish at `now`: the connection was healthy; reconnect at once.
@@ -125,6 +145,22 @@ mod tests {
         }
         // Without the stability rule this is one connect every ~0.9 s: over 60.
         assert!(worst <= 16, "{worst} connects in a minute");
+    }
+
+    /// Once capped, delays come from the upper half of the window, still within [min, max].
+    #[test]
+    fn capped_delays_stay_in_the_upper_half_of_the_window() {
+        let mut p = policy();
+        let delays: Vec<Duration> = (0..200).map(|_| p.failed(Time::ZERO)).collect();
+        assert!(delays[0] <= Duration::from_millis(1000), "{:?}", delays[0]);
+        for d in &delays[10..] {
+            assert!(
+                *d >= Duration::from_secs(10) && *d <= Duration::from_secs(20),
+                "{d:?}"
+            );
+        }
+        assert!(delays[10..].iter().any(|d| *d > Duration::from_secs(19)));
+        assert!(delays[10..].iter().any(|d| *d < Duration::from_secs(11)));
     }
 
     #[test]
