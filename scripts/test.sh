@@ -60,6 +60,10 @@ step "reliability: dlopen/dlclose loop, C programs under ASan/UBSan and valgrind
 LIB_DIR="$lib_dir" SIM_BIN="$sim_bin" tests/reliability.sh | tee target/reliability.log
 reliability_summary=$(tail -n 1 target/reliability.log)
 
+step "fuzzing: every libFuzzer target in fuzz/ for 10 s (cargo fuzz; docs/fuzzing.md)"
+scripts/fuzz.sh 10 | tee target/fuzz.log
+fuzz_summary=$(tail -n 1 target/fuzz.log)
+
 step "protocol interop: the official Centrifugo clients (Python, JavaScript) against the simulator"
 if [[ "$(uname -s)" == Linux ]]; then
   need=()
@@ -87,11 +91,12 @@ echo "c example: $example_summary"
 echo "c#: $cs_summary"
 echo "c++/unreal: $cpp_summary"
 echo "reliability: $reliability_summary"
+echo "fuzzing: $fuzz_summary"
 echo "interop: $interop_summary"
 echo "benchmarks: $bench_summary"
 echo "bundle: $dist_summary"
 total_passed=0 total_failed=0
-for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$reliability_summary" "$interop_summary" "$bench_summary" "$dist_summary"; do
+for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$reliability_summary" "$fuzz_summary" "$interop_summary" "$bench_summary" "$dist_summary"; do
   read -r p _ f _ <<<"$summary"
   total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done
