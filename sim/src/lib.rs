@@ -20,6 +20,7 @@
 
 mod api;
 mod centrifugo;
+mod chaos;
 mod control;
 mod faults;
 mod http;
@@ -31,6 +32,7 @@ mod state;
 mod stats;
 mod ws;
 
+pub use chaos::{CLEAN_AFTER_CONNECTIONS, CLEAN_AFTER_REQUESTS, STALL};
 pub use faults::Faults;
 pub use orders::{sample_contents, OrderSpec};
 pub use sim::{Sim, SimConfig};
