@@ -38,6 +38,12 @@ cc -std=c11 -Wall -Wextra -Werror -pthread -Iinclude tests/c/test_c_api.c \
 target/c/test_c_api "$sim_bin" | tee target/c/test_c_api.log
 c_summary=$(tail -n 1 target/c/test_c_api.log)
 
+step "chaos: C tracks orders against xo-sim --chaos SEED (tests/c/chaos.c)"
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pthread -Iinclude tests/c/chaos.c \
+  -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/chaos
+timeout 300 target/c/chaos "$sim_bin" 1 2 3 | tee target/c/chaos.log
+chaos_c_summary=$(tail -n 1 target/c/chaos.log)
+
 step "C example (examples/c/track_order.c) tracks an order end to end"
 cc -std=c11 -Wall -Wextra -Werror -Iinclude examples/c/track_order.c \
   -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/track_order
@@ -87,6 +93,7 @@ dist_summary=$(tail -n 1 target/dist.log)
 step "summary"
 echo "rust: $rust_summary"
 echo "c:    $c_summary"
+echo "chaos (c): $chaos_c_summary"
 echo "c example: $example_summary"
 echo "c#: $cs_summary"
 echo "c++/unreal: $cpp_summary"
@@ -96,7 +103,7 @@ echo "interop: $interop_summary"
 echo "benchmarks: $bench_summary"
 echo "bundle: $dist_summary"
 total_passed=0 total_failed=0
-for summary in "$rust_summary" "$c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$reliability_summary" "$fuzz_summary" "$interop_summary" "$bench_summary" "$dist_summary"; do
+for summary in "$rust_summary" "$c_summary" "$chaos_c_summary" "$example_summary" "$cs_summary" "$cpp_summary" "$reliability_summary" "$fuzz_summary" "$interop_summary" "$bench_summary" "$dist_summary"; do
   read -r p _ f _ <<<"$summary"
   total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
 done
