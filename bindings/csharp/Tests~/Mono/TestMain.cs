@@ -56,6 +56,7 @@ namespace Xo.Tracker.Tests
                 T.Run("Unity glue: pump, pause, hooks, domain reloads (stubbed Unity)",
                     () => UnityGlueTest.Run(Path.Combine(args[3], "unity"), s_sim.Port));
             }
+            T.Run("chaos: 24 orders per seed against xo-sim --chaos (seeds 21-23)", () => ChaosTest.Run(args[0]));
             T.Check(XoTracker.ActiveCount == 0, "no tracker left at the end");
             T.Equal(XoTracker.HandlesAllocated, XoTracker.HandlesFreed, "every GCHandle allocated was freed");
             Console.WriteLine("C# suite: " + total.ElapsedMilliseconds + " ms");
