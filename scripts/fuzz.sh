@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target in fuzz/ (cargo fuzz) for a bounded time each and fails on any crash.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 10 s, every target)
-# Installs cargo-fuzz into target/tools if missing. The stable toolchain builds the sanitizer
+# Installs cargo-fuzz into target/tools if it is neither there nor on PATH. The stable toolchain builds the sanitizer
 # instrumentation with RUSTC_BOOTSTRAP=1. New inputs go to target/fuzz/corpus/<target> (the
 # committed seeds in fuzz/corpus/<target> are read, never written); crashes to fuzz/artifacts/.
 # The last line is `N passed, M failed` (one per target); logs in $XO_FUZZ_LOGS (target/fuzz/logs).
@@ -13,6 +13,9 @@ shift || true
 export RUSTC_BOOTSTRAP=1 CARGO_TERM_COLOR=never
 
 tools="$root/target/tools"
+if [[ ! -x "$tools/bin/cargo-fuzz" ]] && command -v cargo-fuzz >/dev/null; then
+  tools="$(dirname "$(dirname "$(command -v cargo-fuzz)")")" # already installed: use it
+fi
 if [[ ! -x "$tools/bin/cargo-fuzz" ]]; then
   command -v c++ >/dev/null || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++
