@@ -124,6 +124,14 @@ else
   add "journal kill" "0 passed, 1 failed" "does not compile"
 fi
 
+step "chaos: C tracks orders against xo-sim --chaos SEED (tests/c/chaos.c)"
+if cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pthread -Iinclude tests/c/chaos.c \
+  -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/chaos; then
+  suite "chaos (c)" 300 target/c/chaos "$sim_bin" 1 2 3
+else
+  add "chaos (c)" "0 passed, 1 failed" "does not compile"
+fi
+
 step "C example (examples/c/track_order.c) tracks an order end to end"
 if cc -std=c11 -Wall -Wextra -Werror -Iinclude examples/c/track_order.c \
   -L"$lib_dir" -lxo_tracker -Wl,-rpath,"$lib_dir" -o target/c/track_order; then
@@ -148,6 +156,9 @@ report+=("             c++/unreal ${static:-static checks: missing} (not in the 
 
 step "reliability: dlopen/dlclose loop, C and C++ programs under ASan/UBSan and valgrind"
 LIB_DIR="$lib_dir" SIM_BIN="$sim_bin" suite "reliability" 2400 tests/reliability.sh
+
+step "fuzzing: every libFuzzer target in fuzz/ for 10 s (cargo fuzz; docs/fuzzing.md)"
+suite "fuzzing" 1200 scripts/fuzz.sh 10
 
 step "protocol interop: the official Centrifugo clients (Python, JavaScript) against the simulator"
 if [[ "$(uname -s)" == Linux ]]; then

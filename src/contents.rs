@@ -175,6 +175,25 @@ mod tests {
         assert_eq!(v["items"][0]["virtual_price"], Value::Null);
     }
 
+    /// Found by the `contents` fuzz target: serde_json's default float parser read the amount
+    /// 1.0184467418446475 as the next double, so it was reported as "1.0184467418446477" (and
+    /// normalizing the normalized text changed it again). Fixed by `float_roundtrip`.
+    #[test]
+    fn long_amounts_keep_their_value_and_normalizing_is_stable() {
+        let _watchdog = crate::test_watchdog::arm();
+        let raw: Value = serde_json::from_str(
+            r#"{"price":{"amount":1.01844674184464740,"amount_without_discount":0.30000000000000004}}"#,
+        )
+        .unwrap();
+        let once = normalize_contents(&raw);
+        let v: Value = serde_json::from_str(&once).unwrap();
+        assert_eq!(v["price"]["amount"], "1.0184467418446475");
+        assert_eq!(v["price"]["amount_without_discount"], "0.30000000000000004");
+        let top: Value = serde_json::from_str("1.01844674184464740").unwrap();
+        let twice = normalize_contents(&serde_json::from_str(&normalize_contents(&top)).unwrap());
+        assert_eq!(twice, normalize_contents(&top));
+    }
+
     #[test]
     fn reads_normalised_contents_as_typed_values() {
         let _watchdog = crate::test_watchdog::arm();

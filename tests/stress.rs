@@ -39,11 +39,36 @@ fn last_error() -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A tiny deterministic PRNG (SplitMix64): no dependency, reproducible from a printed seed.
+// Random interleavings from proptest's seeded generator (the one PRNG of the test suite),
+// reproducible from a printed seed.
 
-#[path = "common/rng.rs"]
-mod rng;
-use rng::Rng;
+/// A seeded generator with the few draws the stress needs.
+struct Rng(proptest::test_runner::TestRng);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&seed.to_le_bytes());
+        Rng(proptest::test_runner::TestRng::from_seed(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+            &bytes,
+        ))
+    }
+
+    fn next(&mut self) -> u64 {
+        proptest::prelude::Rng::next_u64(&mut self.0)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// True with the given probability in percent.
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The simulator on its own runtime, and C configurations pointing at it.
@@ -557,7 +582,7 @@ fn random_interleavings_of_every_entry_point_from_4_threads() {
     );
     take_violations();
     let host = SimHost::start();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let started = Instant::now();
     let (mut trackers, mut finals, mut cancels) = (0usize, 0usize, 0usize);
     let (mut t_ops, mut t_wait, mut t_restart) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
@@ -577,7 +602,7 @@ fn random_interleavings_of_every_entry_point_from_4_threads() {
     );
     for round in 0..rounds {
         let round_seed = rng.next();
-        let mut rr = Rng(round_seed);
+        let mut rr = Rng::new(round_seed);
         let orders: Vec<i64> = (0..4)
             .map(|k| 1_000_000 + (round as i64) * 10 + k)
             .collect();
@@ -615,7 +640,8 @@ fn random_interleavings_of_every_entry_point_from_4_threads() {
         let t0 = Instant::now();
         std::thread::scope(|s| {
             for thread in 0..4u64 {
-                let mut trng = Rng(round_seed ^ (thread + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+                let mut trng =
+                    Rng::new(round_seed ^ (thread + 1).wrapping_mul(0xA076_1D64_78BD_642F));
                 let r = &r;
                 s.spawn(move || {
                     for step in 0..8 {

@@ -120,6 +120,10 @@ ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
   run_suite sanitized "$out/test_sanitized"
 
+# Chaos pass against xo-sim --chaos SEED (tests/test_chaos.cpp).
+"${cxx[@]}" -O1 -g "$here/tests/test_chaos.cpp" "${link[@]}" -o "$out/test_chaos"
+run_suite chaos "$out/test_chaos"
+
 step "Unreal plugin: sources against stand-in engine declarations"
 { rc=0; LIB_DIR="$lib_dir" timeout -k 10 300 "$root/bindings/unreal/check.sh" "$out/unreal" || rc=$?; echo "$rc" >"$out/unreal.status"; } |
   tee "$out/unreal.log"

@@ -1,6 +1,7 @@
 //! Get order: `GET /api/v2/project/{project_id}/order/{order_id}`, its error bodies and the
 //! per-order HTTP faults.
 
+use crate::chaos::HttpChaos;
 use crate::faults::HttpFault;
 use crate::http::{plain_error, Request, Response};
 use crate::state::Shared;
@@ -49,6 +50,18 @@ pub(crate) fn error_response(status: u16) -> Response {
     }
 }
 
+/// An error answer whose `errorMessage` echoes the request's token (chaos mode: a server that
+/// quotes the credentials back; the client must not pass them on).
+fn echo_error(status: u16, token: &str) -> Response {
+    let message = serde_json::Value::String(format!(
+        "upstream refused Authorization: Bearer {token} (token {token})"
+    ));
+    Response::json(
+        status,
+        format!(r#"{{"statusCode":{status},"errorCode":0,"errorMessage":{message}}}"#),
+    )
+}
+
 /// The token of an `Authorization: Bearer <token>` header (empty if absent or another scheme).
 fn bearer_token(request: &Request) -> &str {
     request
@@ -79,6 +92,28 @@ pub(crate) async fn get_order(
         }
     });
     let fault = shared.lock().faults.take_http(order_id);
+    let (index, chaos) = match &shared.chaos {
+        Some(c) => c.http(order_id),
+        None => (0, None),
+    };
+    if let (None, Some(chaos)) = (fault, chaos) {
+        shared.stats_mut(|s| s.chaos_faults += 1);
+        match chaos {
+            HttpChaos::Error { status, echo } => {
+                return Outcome::Respond(if echo {
+                    echo_error(status, bearer_token(request))
+                } else {
+                    error_response(status)
+                })
+            }
+            HttpChaos::NotFoundLag => return Outcome::Respond(error_response(404)),
+            HttpChaos::RateLimit(value) => {
+                return Outcome::Respond(error_response(429).with_header("Retry-After", value))
+            }
+            HttpChaos::Drop => return Outcome::Drop,
+            HttpChaos::Delay(delay) => tokio::time::sleep(delay).await,
+        }
+    }
     match fault {
         Some(HttpFault::Error(status)) => return Outcome::Respond(error_response(status)),
         Some(HttpFault::RateLimit(secs)) => {
@@ -101,14 +136,20 @@ pub(crate) async fn get_order(
     } else {
         match state.orders.get(&order_id) {
             None => Response::json(404, NOT_FOUND),
-            Some(order) => Response::json(
-                200,
-                format!(
-                    r#"{{"order_id":{order_id},"status":{},"content":{}}}"#,
-                    serde_json::Value::String(order.status.clone()),
-                    order.contents
-                ),
-            ),
+            Some(order) => {
+                let (status, extra) = match &shared.chaos {
+                    Some(c) => c.body(order_id, index, &order.status),
+                    None => (order.status.clone(), ""),
+                };
+                Response::json(
+                    200,
+                    format!(
+                        r#"{{"order_id":{order_id},"status":{},"content":{}{extra}}}"#,
+                        serde_json::Value::String(status),
+                        order.contents
+                    ),
+                )
+            }
         }
     };
     Outcome::Respond(response)

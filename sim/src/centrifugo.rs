@@ -71,8 +71,15 @@ fn error_reply(id: &Value, code: u32, message: &str, temporary: bool) -> String 
 
 /// Serves one Centrifugo upgrade request, then the connection, until it ends.
 pub(crate) async fn serve(shared: Arc<Shared>, upgrade: Upgrade) {
-    let fault = shared.lock().faults.take_centrifugo_handshake();
-    if let Some(fault) = fault {
+    let explicit = shared.lock().faults.take_centrifugo_handshake();
+    let (index, chaos) = match &shared.chaos {
+        Some(c) => c.upgrade(Endpoint::Centrifugo),
+        None => (0, None),
+    };
+    if chaos.is_some() && explicit.is_none() {
+        shared.stats_mut(|s| s.chaos_faults += 1);
+    }
+    if let Some(fault) = explicit.or(chaos) {
         shared.stats_mut(|s| s.centrifugo_handshakes_failed += 1);
         match fault {
             HandshakeFault::Refuse => ws::refuse(upgrade.stream).await,
@@ -101,6 +108,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, upgrade: Upgrade) {
         id,
         endpoint: Endpoint::Centrifugo,
     };
+    ws::spawn_plan(&shared, Endpoint::Centrifugo, id, index);
     let mut conn = Connection {
         shared: &shared,
         id,
@@ -109,6 +117,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, upgrade: Upgrade) {
         connected: false,
         pending: Vec::new(),
         ping: None,
+        pushes: 0,
     };
     let end = conn.run().await;
     ws::finish(conn.socket, end).await;
@@ -134,6 +143,8 @@ struct Connection<'a> {
     /// Pushes received before the connect command (delivered with the reply in batch mode).
     pending: Vec<String>,
     ping: Option<Interval>,
+    /// Pushes sent so far (chaos mode draws which go in binary frames).
+    pushes: u64,
 }
 
 /// Waits for the next tick of an optional interval (forever if there is none).
@@ -274,7 +285,14 @@ impl Connection<'_> {
             .and_then(Value::as_i64);
         let (rejection, silent, batch) = {
             let mut state = self.shared.lock();
+            let chaos = match &self.shared.chaos {
+                Some(c) if !token.is_empty() => c.connect(token),
+                _ => None,
+            };
             let rejection = if let Some(r) = state.faults.take_connect_rejection() {
+                Some(r)
+            } else if let Some(r) = chaos {
+                self.shared.stats_mut(|s| s.chaos_faults += 1);
                 Some(r)
             } else if token.is_empty() {
                 Some(server_error(101, "unauthorized"))
@@ -331,7 +349,30 @@ impl Connection<'_> {
         if batched > 0 {
             self.shared.stats_mut(|s| s.pushes_sent += batched);
         }
+        if let Some(replay) = self.chaos_replay() {
+            self.send(replay).await?;
+            self.shared.stats_mut(|s| s.chaos_faults += 1);
+        }
         Ok(())
+    }
+
+    /// Chaos mode: the current status of every pushed order again, in one `\n`-batched frame,
+    /// right after the connect reply (duplicates a correct client must absorb; they also make
+    /// up for pushes lost while the connection was down).
+    fn chaos_replay(&self) -> Option<String> {
+        let chaos = self.shared.chaos.as_ref()?;
+        let state = self.shared.lock();
+        let offset = state.channel_offset;
+        let mut orders: Vec<_> = state.orders.iter().filter(|(_, o)| o.push).collect();
+        orders.sort_by_key(|(id, _)| **id);
+        let pushes: Vec<String> = orders
+            .into_iter()
+            .map(|(id, o)| {
+                let status = chaos.push_status(*id, offset, &o.status);
+                push_message(self.shared.config.project_id, *id, &status, offset)
+            })
+            .collect();
+        (!pushes.is_empty()).then(|| pushes.join("\n"))
     }
 
     async fn on_command(&mut self, command: ConnCommand) -> Result<(), End> {
@@ -353,12 +394,30 @@ impl Connection<'_> {
                         s.pushes_sent += 1;
                     });
                 } else {
-                    self.send(push).await?;
+                    let n = self.pushes;
+                    let binary =
+                        (self.shared.chaos.as_ref()).is_some_and(|c| c.push_binary(self.id, n));
+                    if binary {
+                        if !ws::send_binary(&mut self.socket, push).await {
+                            return Err(End::Gone);
+                        }
+                        self.shared.stats_mut(|s| s.chaos_faults += 1);
+                    } else {
+                        self.send(push).await?;
+                    }
                     self.shared.stats_mut(|s| s.pushes_sent += 1);
                 }
+                self.pushes += 1;
                 Ok(())
             }
             ConnCommand::Raw(text) => self.send(text).await,
+            ConnCommand::Binary(bytes) => {
+                if ws::send_binary(&mut self.socket, bytes).await {
+                    Ok(())
+                } else {
+                    Err(End::Gone)
+                }
+            }
             ConnCommand::Close(code, reason) => Err(End::Close(code, reason)),
             ConnCommand::Reset => Err(End::Reset),
         }

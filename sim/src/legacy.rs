@@ -45,8 +45,15 @@ pub(crate) fn check_request(shared: &Shared, request: &Request) -> Result<i64, R
 
 /// Serves one legacy upgrade request, then the socket, until it ends.
 pub(crate) async fn serve(shared: Arc<Shared>, upgrade: crate::http::Upgrade, order_id: i64) {
-    let refused = shared.lock().faults.take_legacy_refuse();
-    if refused {
+    let explicit = shared.lock().faults.take_legacy_refuse();
+    let (index, chaos) = match &shared.chaos {
+        Some(c) => c.upgrade(Endpoint::Legacy),
+        None => (0, None),
+    };
+    if chaos.is_some() && !explicit {
+        shared.stats_mut(|s| s.chaos_faults += 1);
+    }
+    if explicit || chaos.is_some() {
         shared.stats_mut(|s| s.legacy_handshakes_failed += 1);
         ws::refuse(upgrade.stream).await;
         return;
@@ -70,6 +77,20 @@ pub(crate) async fn serve(shared: Arc<Shared>, upgrade: crate::http::Upgrade, or
         id,
         endpoint: Endpoint::Legacy,
     };
+    ws::spawn_plan(&shared, Endpoint::Legacy, id, index);
+    // Chaos mode: the order's current status at once (a duplicate a correct client must absorb).
+    let replay = shared.chaos.as_ref().and_then(|chaos| {
+        let state = shared.lock();
+        let order = state.orders.get(&order_id).filter(|o| o.push)?;
+        let status = chaos.push_status(order_id, state.channel_offset, &order.status);
+        Some(status_message(order_id, &status))
+    });
+    if let Some(message) = replay {
+        if !ws::send_text(&mut socket, message).await {
+            return;
+        }
+        shared.stats_mut(|s| s.chaos_faults += 1);
+    }
     let end = loop {
         let command = tokio::select! {
             biased;
@@ -98,6 +119,11 @@ pub(crate) async fn serve(shared: Arc<Shared>, upgrade: crate::http::Upgrade, or
             }
             Some(ConnCommand::Raw(text)) => {
                 if !ws::send_text(&mut socket, text).await {
+                    break End::Gone;
+                }
+            }
+            Some(ConnCommand::Binary(bytes)) => {
+                if !ws::send_binary(&mut socket, bytes).await {
                     break End::Gone;
                 }
             }

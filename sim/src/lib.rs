@@ -20,6 +20,7 @@
 
 mod api;
 mod centrifugo;
+mod chaos;
 mod control;
 mod events_api;
 mod faults;
@@ -32,6 +33,8 @@ mod sim;
 mod state;
 mod stats;
 mod ws;
+
+pub use chaos::{CLEAN_AFTER_CONNECTIONS, CLEAN_AFTER_REQUESTS, STALL};
 
 /// The wall-clock watchdog of the unit tests (test infrastructure shared with the library's tests).
 #[cfg(test)]

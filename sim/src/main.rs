@@ -1,6 +1,6 @@
 //! `xo-sim`: the simulator as a process, for the C, C++ and C# tests and the demo.
 //!
-//! `xo-sim [--port N] [--project-id N] [--ping-secs N] [--ignore-stdin]` prints
+//! `xo-sim [--port N] [--project-id N] [--ping-secs N] [--chaos SEED] [--ignore-stdin]` prints
 //! `XO_SIM_LISTENING 127.0.0.1:<port>` once listening, then serves until `POST /_sim/shutdown`
 //! or until its standard input reaches end-of-file (unless `--ignore-stdin`).
 
@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use xo_sim::{Sim, SimConfig};
 
-const USAGE: &str = "usage: xo-sim [--port N] [--project-id N] [--ping-secs N] [--ignore-stdin]
+const USAGE: &str =
+    "usage: xo-sim [--port N] [--project-id N] [--ping-secs N] [--chaos SEED] [--ignore-stdin]
 
 Serves Xsolla's order-status endpoints on 127.0.0.1 and prints
 `XO_SIM_LISTENING 127.0.0.1:<port>` once listening. Stops on `POST /_sim/shutdown`
-or when standard input reaches end-of-file (unless --ignore-stdin).";
+or when standard input reaches end-of-file (unless --ignore-stdin).
+--chaos SEED injects random faults drawn from SEED (see the README, \"Chaos mode\").";
 
 /// Command-line options.
 #[derive(Debug)]
@@ -56,6 +58,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
             "--ping-secs" => {
                 let v = value()?;
                 options.config.ping_interval_secs = v.parse().map_err(|_| invalid(&v))?;
+            }
+            "--chaos" => {
+                let v = value()?;
+                options.config.chaos_seed = Some(v.parse().map_err(|_| invalid(&v))?);
             }
             "--ignore-stdin" => options.ignore_stdin = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
@@ -152,12 +158,15 @@ mod tests {
             "--project-id=7",
             "--ping-secs",
             "3",
+            "--chaos",
+            "42",
             "--ignore-stdin",
         ]))
         .expect("valid arguments");
         assert_eq!(o.port, 8080);
         assert_eq!(o.config.project_id, 7);
         assert_eq!(o.config.ping_interval_secs, 3);
+        assert_eq!(o.config.chaos_seed, Some(42));
         assert!(o.ignore_stdin);
     }
 
@@ -171,5 +180,6 @@ mod tests {
         assert!(parse_args(args(&["--port"])).is_err());
         assert!(parse_args(args(&["--port", "x"])).is_err());
         assert!(parse_args(args(&["--bogus"])).is_err());
+        assert!(parse_args(args(&["--chaos", "-1"])).is_err());
     }
 }

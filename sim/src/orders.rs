@@ -157,6 +157,12 @@ pub(crate) fn set_status(shared: &Shared, order_id: i64, status: &str) {
         return;
     }
     state.channel_offset += 1;
+    // Chaos mode sends the status in odd letter case (the same status to every socket).
+    let wire = match &shared.chaos {
+        Some(c) => c.push_status(order_id, state.channel_offset, status),
+        None => status.to_owned(),
+    };
+    let status = wire.as_str();
     let push = centrifugo::push_message(
         shared.config.project_id,
         order_id,

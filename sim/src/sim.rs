@@ -27,6 +27,10 @@ pub struct SimConfig {
     /// default: tungstenite's limits, 16 MiB frames / 64 MiB messages). A client exceeding it
     /// gets its connection closed with 1009.
     pub max_frame_bytes: Option<usize>,
+    /// Chaos mode (`None`, the default: off): random faults per connection and per request drawn
+    /// from this seed, deterministic per seed, that still let every order reach its scripted
+    /// final status (see the README, "Chaos mode").
+    pub chaos_seed: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -35,6 +39,7 @@ impl Default for SimConfig {
             project_id: 1001,
             ping_interval_secs: 25,
             max_frame_bytes: None,
+            chaos_seed: None,
         }
     }
 }

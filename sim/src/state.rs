@@ -6,6 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::sync::{mpsc, watch};
 
 use crate::centrifugo;
+use crate::chaos::Chaos;
 use crate::faults::FaultState;
 use crate::lifecycle::Lifecycle;
 use crate::orders::Order;
@@ -19,6 +20,8 @@ pub(crate) enum ConnCommand {
     Push(String),
     /// A text frame sent verbatim (a `*_send_raw` fault).
     Raw(String),
+    /// A binary frame with these bytes (chaos mode: JSON in a binary frame).
+    Binary(String),
     /// A clean close with this code and reason.
     Close(u16, String),
     /// An abrupt TCP reset, no close frame.
@@ -70,11 +73,14 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     stats: watch::Sender<Stats>,
     pub lifecycle: Lifecycle,
+    /// Chaos mode, when `config.chaos_seed` is set.
+    pub chaos: Option<Chaos>,
 }
 
 impl Shared {
     pub(crate) fn new(config: SimConfig) -> Self {
         Shared {
+            chaos: config.chaos_seed.map(Chaos::new),
             config,
             state: Mutex::new(State::default()),
             stats: watch::Sender::new(Stats::default()),

@@ -45,6 +45,9 @@ pub struct Stats {
     pub http_requests: HashMap<i64, u32>,
     /// Get-order requests that carried an `Authorization` header (whatever its value).
     pub http_auth_headers_seen: u32,
+    /// Faults injected by chaos mode (refused upgrades, rejected connects, plan steps, binary
+    /// pushes, HTTP faults).
+    pub chaos_faults: u32,
 }
 
 impl Stats {
@@ -82,6 +85,7 @@ impl Stats {
             "legacy_pushes_sent": self.legacy_pushes_sent,
             "http_requests": http_requests,
             "http_auth_headers_seen": self.http_auth_headers_seen,
+            "chaos_faults": self.chaos_faults,
         })
     }
 }

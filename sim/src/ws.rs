@@ -81,6 +81,50 @@ pub(crate) async fn send_text(ws: &mut Ws, text: String) -> bool {
     ws.send(Message::text(text)).await.is_ok()
 }
 
+/// Sends one binary frame. `false` if the connection is gone.
+pub(crate) async fn send_binary(ws: &mut Ws, bytes: String) -> bool {
+    ws.send(Message::binary(bytes.into_bytes())).await.is_ok()
+}
+
+/// Runs a chaos plan for connection `id` of `endpoint`: each step is sent to the connection at
+/// its time (from the connection's start), until the connection or the simulator ends.
+pub(crate) fn spawn_plan(shared: &Arc<Shared>, endpoint: Endpoint, id: u64, index: u64) {
+    let Some(chaos) = &shared.chaos else { return };
+    let plan = chaos.plan(endpoint, index);
+    if plan.is_empty() {
+        return;
+    }
+    let task_shared = Arc::clone(shared);
+    shared.lifecycle.spawn(async move {
+        let start = tokio::time::Instant::now();
+        let steps = async {
+            for (at, step) in plan {
+                tokio::time::sleep_until(start + at).await;
+                let state = task_shared.lock();
+                let sent = match endpoint {
+                    Endpoint::Centrifugo => state
+                        .centrifugo
+                        .get(&id)
+                        .map(|c| c.tx.send(crate::chaos::command(step, c.token.as_deref()))),
+                    Endpoint::Legacy => state
+                        .legacy
+                        .get(&id)
+                        .map(|c| c.tx.send(crate::chaos::command(step, None))),
+                };
+                drop(state);
+                if !matches!(sent, Some(Ok(()))) {
+                    return;
+                }
+                task_shared.stats_mut(|s| s.chaos_faults += 1);
+            }
+        };
+        tokio::select! {
+            () = steps => {}
+            () = task_shared.lifecycle.stopped() => {}
+        }
+    });
+}
+
 /// How a socket session ends.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum End {

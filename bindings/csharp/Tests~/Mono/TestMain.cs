@@ -66,6 +66,7 @@ namespace Xo.Tracker.Tests
                 T.Run("Unity glue: pump, pause, hooks, domain reloads (stubbed Unity)",
                     () => UnityGlueTest.Run(Path.Combine(args[3], "unity"), s_sim.Port));
             }
+            T.Run("chaos: 24 orders per seed against xo-sim --chaos (seeds 21-23)", () => ChaosTest.Run(args[0]));
             T.Run("Unity defaults the journal to a folder under Application.persistentDataPath", () =>
             {
                 // The Unity glue configured without JournalDir: Unity's default is under persistentDataPath
