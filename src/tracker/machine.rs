@@ -385,23 +385,27 @@ impl Machine {
         }
     }
 
-    /// The next polling tick after `now`.
+    /// The next polling tick after `now`, and no sooner than one poll interval after the last
+    /// status GET (a retry or a host call may have moved that GET off the grid).
     fn next_poll_tick(&self, now: Time) -> Option<Time> {
         if self.link != Link::Polling {
             return None;
-        }
-        if now < self.poll_anchor {
-            return Some(self.poll_anchor);
         }
         let interval = self
             .settings
             .timing
             .poll_interval
             .max(Duration::from_millis(1));
-        let elapsed = now.since(self.poll_anchor);
-        let ticks = (elapsed.as_nanos() / interval.as_nanos()).saturating_add(1);
-        let ticks = u32::try_from(ticks).unwrap_or(u32::MAX);
-        Some(self.poll_anchor + scale(interval, ticks))
+        let tick = if now < self.poll_anchor {
+            self.poll_anchor
+        } else {
+            let elapsed = now.since(self.poll_anchor);
+            let ticks = (elapsed.as_nanos() / interval.as_nanos()).saturating_add(1);
+            let ticks = u32::try_from(ticks).unwrap_or(u32::MAX);
+            self.poll_anchor + scale(interval, ticks)
+        };
+        let spaced = self.last_get.map(|last| last + self.settings.timing.poll_interval);
+        Some(spaced.map_or(tick, |spaced| tick.max(spaced)))
     }
 
     fn enter_polling(&mut self, now: Time, reason: Option<ErrorInfo>) {
