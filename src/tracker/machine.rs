@@ -268,6 +268,18 @@ impl Machine {
             return;
         }
         let timing = self.settings.timing;
+        if let Some(wait) = &self.contents {
+            // The order is done: a deadline now only ends the wait for its contents.
+            let deadline = self.deadline.min(self.polling_deadline().unwrap_or(Time::NEVER));
+            if now >= deadline.min(wait.window_end) {
+                let late = timeout(format!(
+                    "the order contents did not arrive within {:?}",
+                    timing.request_timeout
+                ));
+                let problem = wait.problem.clone().or(Some(late));
+                return self.finish(Outcome::Done, None, problem);
+            }
+        }
         if now >= self.deadline {
             let message = format!(
                 "no final status within the overall deadline of {:?}",
@@ -289,16 +301,6 @@ impl Machine {
                 timing.polling_deadline
             );
             return self.finish(Outcome::TimedOut, None, Some(timeout(message)));
-        }
-        if let Some(wait) = &self.contents {
-            if now >= wait.window_end {
-                let late = timeout(format!(
-                    "the order contents did not arrive within {:?}",
-                    timing.request_timeout
-                ));
-                let problem = wait.problem.clone().or(Some(late));
-                return self.finish(Outcome::Done, None, problem);
-            }
         }
         if self.fetch.is_some_and(|f| now >= f.deadline) {
             self.actions.push_back(Action::AbortFetch);
@@ -676,6 +678,8 @@ impl Machine {
                     self.actions.push_back(Action::AbortFetch);
                 }
                 self.actions.push_back(Action::ClosePush);
+                // Done is final: a pending token wait cannot end tracking any more.
+                self.token_wait_until = None;
                 self.contents = Some(ContentsWait {
                     attempts: 0,
                     window_end: now + self.settings.timing.request_timeout,
