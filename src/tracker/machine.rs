@@ -500,13 +500,16 @@ impl Machine {
         let Some(wait) = &mut self.contents else {
             return;
         };
-        let problem = match result {
+        let (problem, retry_after) = match result {
             Ok(OrderSnapshot {
                 contents: Some(contents),
                 ..
             }) => return self.finish(Outcome::Done, Some(contents), None),
-            Ok(_) => ErrorInfo::new(ErrorKind::Protocol, "the order response had no contents"),
-            Err(ApiError::Transient { info, .. }) => info,
+            Ok(_) => (
+                ErrorInfo::new(ErrorKind::Protocol, "the order response had no contents"),
+                None,
+            ),
+            Err(ApiError::Transient { info, retry_after }) => (info, retry_after),
             Err(other) => {
                 let info = other.info().clone();
                 return self.finish(Outcome::Done, None, Some(info));
@@ -525,6 +528,10 @@ impl Machine {
         let attempt = wait.attempts - 1;
         let random = self.next_random();
         let delay = backoff.delay_with(attempt, random);
+        // Retry-After delays contents requests too (if that is past the window, the window
+        // ends the wait: done without contents).
+        let delay = retry_after.map_or(delay, |wait| delay.max(wait.min(MAX_RETRY_AFTER)));
+        self.not_before = retry_after.map(|wait| now + wait.min(MAX_RETRY_AFTER));
         if let Some(wait) = &mut self.contents {
             wait.retry_at = Some(now + delay);
         }
@@ -631,7 +638,7 @@ impl Machine {
                 self.not_before = self.not_before.map(|t| t + paused);
                 if let Some(wait) = &mut self.contents {
                     wait.window_end = wait.window_end + paused;
-                    wait.retry_at = Some(now);
+                    wait.retry_at = Some(self.not_before.map_or(now, |nb| nb.max(now)));
                 }
                 if self.link == Link::Polling {
                     self.polling_since = Some(now);
@@ -683,7 +690,7 @@ impl Machine {
                 self.contents = Some(ContentsWait {
                     attempts: 0,
                     window_end: now + self.settings.timing.request_timeout,
-                    retry_at: Some(now),
+                    retry_at: Some(self.not_before.map_or(now, |nb| nb.max(now))),
                     problem: None,
                 });
             }
