@@ -112,6 +112,8 @@ enum Purpose {
 struct InFlight {
     purpose: Purpose,
     deadline: Time,
+    /// The host gave a new token while it was in flight: it carries an older one.
+    old_token: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -345,7 +347,11 @@ impl Machine {
     }
 
     fn start_fetch(&mut self, purpose: Purpose, deadline: Time) {
-        self.fetch = Some(InFlight { purpose, deadline });
+        self.fetch = Some(InFlight {
+            purpose,
+            deadline,
+            old_token: false,
+        });
         self.log(Level::Debug, format!("order {}: GET", self.order_id));
         self.actions.push_back(Action::StartFetch);
     }
@@ -467,6 +473,10 @@ impl Machine {
                 self.transient_failures = self.transient_failures.saturating_add(1);
                 self.not_before = retry_after.map(|wait| now + wait.min(MAX_RETRY_AFTER));
                 self.fetch_due = Some(retry);
+            }
+            Err(ApiError::Unauthorized(_)) if fetch.old_token => {
+                // It refused the token before the host's update: ask again with the new one.
+                self.fetch_due = Some(now);
             }
             Err(ApiError::Unauthorized(info)) => {
                 self.log(
@@ -596,6 +606,9 @@ impl Machine {
 
     fn on_token(&mut self, now: Time, token: Token) {
         self.token_asked = false;
+        if let Some(fetch) = &mut self.fetch {
+            fetch.old_token = true;
+        }
         self.log(
             Level::Info,
             format!("order {}: token updated", self.order_id),
