@@ -53,11 +53,25 @@ fn redact_pieces(text: &str, secret: &str) -> String {
             text.to_owned()
         };
     }
-    let windows: std::collections::HashSet<&[u8]> = s.windows(MIN_LEAK_CHARS).collect();
+    // Every 8-byte window of the secret as a number: a linear scan for short inputs, otherwise a
+    // binary search in the sorted windows; both cheaper than hashing every window into a set
+    // (this runs for every log line and event, against every remembered token).
+    let mut windows: Vec<u64> = s.windows(MIN_LEAK_CHARS).map(window_value).collect();
+    let sorted = t.len().saturating_mul(windows.len()) > 4096;
+    if sorted {
+        windows.sort_unstable();
+    }
+    let in_secret = |w: u64| {
+        if sorted {
+            windows.binary_search(&w).is_ok()
+        } else {
+            windows.contains(&w)
+        }
+    };
     let mut covered = vec![false; t.len()];
     let mut i = 0;
     while i + MIN_LEAK_CHARS <= t.len() {
-        if windows.contains(&t[i..i + MIN_LEAK_CHARS]) {
+        if in_secret(window_value(&t[i..i + MIN_LEAK_CHARS])) {
             // Every 8-byte window inside a secret substring is itself a window of the secret, so
             // marking window by window covers the longest match.
             covered[i..i + MIN_LEAK_CHARS]
@@ -80,6 +94,15 @@ fn redact_pieces(text: &str, secret: &str) -> String {
         in_secret = hidden;
     }
     out
+}
+
+// A window is exactly the bytes of one `u64`.
+const _: () = assert!(MIN_LEAK_CHARS == 8);
+
+fn window_value(window: &[u8]) -> u64 {
+    let mut bytes = [0u8; MIN_LEAK_CHARS];
+    bytes.copy_from_slice(window);
+    u64::from_le_bytes(bytes)
 }
 
 impl fmt::Debug for Token {
