@@ -23,7 +23,9 @@ use xo_tracker::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, Token,
 use super::world::{Answer, Body, Host, Item, PushFault, PushKind, SocketMode, World};
 
 /// Machine calls after which a run is cut short (its end-of-run oracles then do not apply).
-pub const MAX_STEPS: u64 = 20_000;
+pub const MAX_STEPS: u64 = 5_000;
+/// How many tokens the machine remembers for redaction (`REMEMBERED_TOKENS` in machine.rs).
+const REMEMBERED: usize = 4;
 
 /// How a run ended, when every oracle held.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,7 +36,7 @@ pub enum End {
     Cancelled,
     /// The app stayed paused until the end of the world.
     PausedForever,
-    /// Cut short by [`MAX_STEPS`] before any deadline.
+    /// Cut short by [`MAX_STEPS`] or the world's horizon, before any deadline.
     Truncated,
 }
 
@@ -344,6 +346,10 @@ impl<'w> Sim<'w> {
             }
             let timer = self.machine.poll_timeout();
             let next_event = self.queue.keys().next().map(|k| k.0);
+            let horizon = Time::from_millis(self.w.horizon);
+            if timer.is_none_or(|t| t > horizon) && next_event.is_none_or(|t| t > horizon) {
+                break;
+            }
             let timer_first = match (timer, next_event) {
                 (Some(t), Some(e)) => t <= e,
                 (Some(_), None) => true,
@@ -1080,7 +1086,10 @@ impl<'w> Sim<'w> {
     // Oracles on what the machine says.
 
     fn check_secret(&self, what: &str, text: &str) -> Result<(), Violation> {
-        let given = (1u64 << self.given) - 1;
+        // The machine redacts the current token and the ones before it, up to
+        // `REMEMBERED_TOKENS` (4, private in machine.rs) in all: memory per tracker stays bounded.
+        // A token five updates old is not redacted (see docs/simulation.md).
+        let given = ((1u64 << self.given) - 1) & !((1u64 << self.given.saturating_sub(REMEMBERED)) - 1);
         for piece in text.as_bytes().windows(8) {
             if let Some(tokens) = self.secrets.get(&window(piece)) {
                 if tokens & given != 0 {

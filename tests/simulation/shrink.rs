@@ -125,6 +125,7 @@ pub fn shrink(world: &World, invariant: &str) -> World {
     for _ in 0..12 {
         let mut candidate = best.clone();
         candidate.items = candidate.items.iter().map(|i| i.scaled(1, 2)).collect();
+        candidate.horizon = candidate.horizon.max(1);
         if candidate == best || !fails(&candidate) {
             break;
         }

@@ -196,6 +196,8 @@ pub struct World {
     /// The initial token and the ones the host will give, in order.
     pub tokens: Vec<String>,
     pub items: Vec<Item>,
+    /// The run stops here (ms) if the tracker has not ended (a deadline past it is not checked).
+    pub horizon: u64,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -204,7 +206,8 @@ fn ms(d: Duration) -> u64 {
 
 fn token(rng: &mut Rng) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let len = 24 + rng.below(120) as usize;
+    // Mostly Pay Station's 32 characters; sometimes a longer JWT.
+    let len = if rng.chance(80) { 29 } else { 60 + rng.below(200) as usize };
     let mut t = String::from("eyJ");
     for i in 0..len {
         if i % 40 == 39 {
@@ -505,6 +508,7 @@ impl World {
             content,
             tokens,
             items,
+            horizon: span.saturating_mul(4),
         }
     }
 }
