@@ -55,13 +55,6 @@ fn explain(seed: u64, invariant: &str, detail: &str) -> String {
     out
 }
 
-/// Runs one seed; panics with the shrunk reproduction if an invariant breaks.
-fn check_seed(seed: u64) {
-    if let Err(v) = shrink::check(&World::generate(seed)) {
-        panic!("{}", explain(seed, v.invariant, &v.detail));
-    }
-}
-
 #[derive(Default)]
 struct Stats {
     seeds: u64,
@@ -81,7 +74,10 @@ fn simulation() {
             println!("{line}");
         }
         if let Some(v) = violation {
-            panic!("{}", explain(seed, v.invariant, &v.detail));
+            panic!(
+                "{}",
+                explain(seed, v.invariant, &format!("{} (at {:?})", v.detail, v.at))
+            );
         }
         return;
     }
@@ -117,7 +113,11 @@ fn simulation() {
                             }
                         }
                         Err(v) => {
-                            stats.failures.push((seed, v.invariant, v.detail));
+                            stats.failures.push((
+                                seed,
+                                v.invariant,
+                                format!("{} (at {:?})", v.detail, v.at),
+                            ));
                             if stats.failures.len() >= 20 {
                                 stop.store(true, Ordering::Relaxed);
                             }
@@ -140,7 +140,11 @@ fn simulation() {
     let mut stats = total.into_inner().unwrap();
     stats.failures.sort();
     let elapsed = started.elapsed();
-    let ends: Vec<String> = stats.ends.iter().map(|(k, v)| format!("{k:?}={v}")).collect();
+    let ends: Vec<String> = stats
+        .ends
+        .iter()
+        .map(|(k, v)| format!("{k:?}={v}"))
+        .collect();
     let hits: Vec<String> = stats.hits.iter().map(|(k, v)| format!("{k}={v}")).collect();
     // One line, written past the test harness's capture so `cargo test` shows it.
     let _ = writeln!(
@@ -154,8 +158,16 @@ fn simulation() {
         hits.join(" "),
     );
     if let Some((seed, invariant, detail)) = stats.failures.first() {
-        let others: Vec<String> = stats.failures.iter().map(|(s, i, _)| format!("{s} ({i})")).collect();
-        panic!("failing seeds: {}\n{}", others.join(", "), explain(*seed, invariant, detail));
+        let others: Vec<String> = stats
+            .failures
+            .iter()
+            .map(|(s, i, _)| format!("{s} ({i})"))
+            .collect();
+        panic!(
+            "failing seeds: {}\n{}",
+            others.join(", "),
+            explain(*seed, invariant, detail)
+        );
     }
     if wanted >= MIN_SEEDS {
         assert!(
@@ -164,9 +176,20 @@ fn simulation() {
             stats.seeds
         );
         // The generator must reach every way a tracker can end.
-        for outcome in ["Done", "Canceled", "Expired", "TimedOut", "NotFound", "Unauthorized", "Failed"] {
+        for outcome in [
+            "Done",
+            "Canceled",
+            "Expired",
+            "TimedOut",
+            "NotFound",
+            "Unauthorized",
+            "Failed",
+        ] {
             let end = End::Final(outcome.to_owned());
-            assert!(stats.ends.get(&end).copied().unwrap_or(0) > 0, "no seed ended with {outcome}");
+            assert!(
+                stats.ends.get(&end).copied().unwrap_or(0) > 0,
+                "no seed ended with {outcome}"
+            );
         }
         for end in [End::Cancelled, End::PausedForever] {
             assert!(stats.ends.contains_key(&end), "no seed ended {end:?}");
@@ -200,4 +223,150 @@ fn simulation() {
             assert!(stats.hits.contains_key(hit), "no seed reached \"{hit}\"");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: every world that ever broke an invariant, shrunk, inline (seed numbers change
+// meaning when the generator changes; these worlds do not). docs/simulation.md lists the causes.
+
+fn regression_world(
+    push: world::PushKind,
+    timing: xo_tracker::Timing,
+    items: Vec<world::Item>,
+) -> World {
+    World {
+        seed: 1,
+        timing,
+        push,
+        shared_hub: false,
+        order_id: 609_326_457_094,
+        known_after: Some(0),
+        base_latency: 0,
+        push_latency: 0,
+        content: r#"{"is_free":true,"items":[]}"#.to_owned(),
+        tokens: vec![
+            "eyJP-hTc4aD7qA-lWJbvZ4nqJhn_lQ2".to_owned(),
+            "eyJEOR8qX79s3SpDBzKPdCcgyRTXcuc".to_owned(),
+        ],
+        items,
+        horizon: 4_000_000,
+    }
+}
+
+fn assert_ends(world: &World, expected: &str) {
+    match shrink::check(world) {
+        Ok(report) => assert_eq!(report.end, End::Final(expected.to_owned()), "{world:#?}"),
+        Err(v) => {
+            let (trace, _) = shrink::trace(world);
+            panic!("{v:?}\n{}", trace.join("\n"));
+        }
+    }
+}
+
+fn http(
+    from: u64,
+    until: u64,
+    code: u16,
+    body: world::Body,
+    retry_after: Option<&str>,
+) -> world::Item {
+    world::Item::Http {
+        from,
+        until,
+        answer: world::Answer::Http {
+            code,
+            body,
+            retry_after: retry_after.map(str::to_owned),
+        },
+    }
+}
+
+/// Seed 58 (first generator): a GET moved off the polling grid by Retry-After was followed by
+/// the next grid tick 2999 ms later (poll interval 3 s).
+#[test]
+fn regression_seed_58_polls_stay_an_interval_apart_after_retry_after() {
+    let items = vec![http(
+        1838,
+        5098,
+        502,
+        world::Body::XsollaError("Internal error".into()),
+        Some("3600"),
+    )];
+    let mut world = regression_world(world::PushKind::None, xo_tracker::Timing::default(), items);
+    world.base_latency = 1;
+    assert_ends(&world, "TimedOut");
+}
+
+/// Seed 44: done pushed, the contents GET rate-limited, and the overall deadline (1 s) fired in
+/// the contents wait: TIMED_OUT for a delivered order.
+#[test]
+fn regression_seed_44_done_survives_a_deadline_in_the_contents_wait() {
+    let timing = xo_tracker::Timing {
+        overall_deadline: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let items = vec![
+        world::Item::Status {
+            at: 16,
+            raw: " done\t".into(),
+        },
+        http(
+            23,
+            42,
+            429,
+            world::Body::Empty,
+            Some("18446744073709551615"),
+        ),
+    ];
+    let mut world = regression_world(world::PushKind::Centrifugo, timing, items);
+    world.base_latency = 200;
+    world.push_latency = 20;
+    assert_ends(&world, "Done");
+}
+
+/// Seed 380: after a pushed done, a contents GET answered 429 with Retry-After: 2 was retried
+/// 534 ms later.
+#[test]
+fn regression_seed_380_retry_after_delays_contents_requests() {
+    let items = vec![
+        http(
+            206,
+            298,
+            429,
+            world::Body::XsollaError("Too many requests".into()),
+            Some("2"),
+        ),
+        world::Item::Status {
+            at: 216,
+            raw: "Done".into(),
+        },
+    ];
+    let world = regression_world(
+        world::PushKind::Legacy,
+        xo_tracker::Timing::default(),
+        items,
+    );
+    assert_ends(&world, "Done");
+}
+
+/// Seed 603: the host gave a new token while a GET with the old one was in flight; its 401 then
+/// started a token wait for the new token, and tracking ended UNAUTHORIZED.
+#[test]
+fn regression_seed_603_a_401_to_the_old_token_retries_with_the_new_one() {
+    let timing = xo_tracker::Timing {
+        poll_interval: Duration::from_millis(50),
+        token_wait: Duration::ZERO,
+        overall_deadline: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let items = vec![
+        world::Item::TokenExpires { at: 2222 },
+        world::Item::Host {
+            at: 2223,
+            action: world::Host::NewToken,
+        },
+    ];
+    let mut world = regression_world(world::PushKind::Centrifugo, timing, items);
+    world.base_latency = 1;
+    assert_ends(&world, "TimedOut");
 }

@@ -272,7 +272,9 @@ impl Machine {
         let timing = self.settings.timing;
         if let Some(wait) = &self.contents {
             // The order is done: a deadline now only ends the wait for its contents.
-            let deadline = self.deadline.min(self.polling_deadline().unwrap_or(Time::NEVER));
+            let deadline = self
+                .deadline
+                .min(self.polling_deadline().unwrap_or(Time::NEVER));
             if now >= deadline.min(wait.window_end) {
                 let late = timeout(format!(
                     "the order contents did not arrive within {:?}",
@@ -412,7 +414,9 @@ impl Machine {
             let ticks = u32::try_from(ticks).unwrap_or(u32::MAX);
             self.poll_anchor + scale(interval, ticks)
         };
-        let spaced = self.last_get.map(|last| last + self.settings.timing.poll_interval);
+        let spaced = self
+            .last_get
+            .map(|last| last + self.settings.timing.poll_interval);
         Some(spaced.map_or(tick, |spaced| tick.max(spaced)))
     }
 

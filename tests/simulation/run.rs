@@ -70,14 +70,38 @@ enum Ev {
     Status(String),
     StalePush,
     StrayPush,
-    SocketEnd { expired: bool, message: String },
+    SocketEnd {
+        expired: bool,
+        message: String,
+    },
     TokenExpires,
-    FetchDone { id: u64, result: Result<OrderSnapshot, ApiError> },
-    AttemptDone { hub: usize, gen: u64, end: Option<SessionEnd> },
-    SessionEnd { hub: usize, gen: u64, end: SessionEnd },
-    WaitOver { hub: usize, gen: u64 },
-    Frame { hub: usize, gen: u64, status: Status },
-    Deliver { sub: u64, event: PushEvent },
+    FetchDone {
+        id: u64,
+        result: Result<OrderSnapshot, ApiError>,
+    },
+    AttemptDone {
+        hub: usize,
+        gen: u64,
+        end: Option<SessionEnd>,
+    },
+    SessionEnd {
+        hub: usize,
+        gen: u64,
+        end: SessionEnd,
+    },
+    WaitOver {
+        hub: usize,
+        gen: u64,
+    },
+    Frame {
+        hub: usize,
+        gen: u64,
+        status: Status,
+    },
+    Deliver {
+        sub: u64,
+        event: PushEvent,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,7 +294,11 @@ impl<'w> Sim<'w> {
                 Item::Status { at, raw } => Some((*at, Ev::Status(raw.clone()))),
                 Item::StalePush { at } => Some((*at, Ev::StalePush)),
                 Item::StrayPush { at } => Some((*at, Ev::StrayPush)),
-                Item::SocketEnd { at, expired, message } => Some((
+                Item::SocketEnd {
+                    at,
+                    expired,
+                    message,
+                } => Some((
                     *at,
                     Ev::SocketEnd {
                         expired: *expired,
@@ -327,7 +355,10 @@ impl<'w> Sim<'w> {
     }
 
     fn deadline(&self) -> Time {
-        let paused = self.paused_total + self.paused_since.map_or(Duration::ZERO, |p| self.now.since(p));
+        let paused = self.paused_total
+            + self
+                .paused_since
+                .map_or(Duration::ZERO, |p| self.now.since(p));
         Time::ZERO + self.w.timing.overall_deadline + paused
     }
 
@@ -414,10 +445,15 @@ impl<'w> Sim<'w> {
                 if self.now > self.deadline() {
                     return Err(self.fail(
                         "final no later than the deadline",
-                        format!("still running at {:.3} ms, past the deadline", ms_of(self.now)),
+                        format!(
+                            "still running at {:.3} ms, past the deadline",
+                            ms_of(self.now)
+                        ),
                     ));
                 }
-                if self.finals == 0 && self.queue.is_empty() && self.machine.poll_timeout().is_none()
+                if self.finals == 0
+                    && self.queue.is_empty()
+                    && self.machine.poll_timeout().is_none()
                     && self.w.timing.overall_deadline < Duration::from_secs(1 << 40)
                 {
                     return Err(self.fail(
@@ -457,7 +493,8 @@ impl<'w> Sim<'w> {
                 Action::AbortFetch => {
                     if let Some(f) = self.fetch.take() {
                         if !f.contents {
-                            self.last_status_get = self.last_status_get.map(|(t, _)| (t, Class::Aborted));
+                            self.last_status_get =
+                                self.last_status_get.map(|(t, _)| (t, Class::Aborted));
                         }
                         self.hit("fetch aborted");
                     }
@@ -499,10 +536,16 @@ impl<'w> Sim<'w> {
                     if self.hubs[hub].alive && self.hubs[hub].phase == Phase::Up {
                         let end = if expired && self.w.push == PushKind::Centrifugo {
                             self.hit("socket token expired (109)");
-                            SessionEnd::TokenExpired(ErrorInfo::new(ErrorKind::Unauthorized, format!("token expired: {message}")))
+                            SessionEnd::TokenExpired(ErrorInfo::new(
+                                ErrorKind::Unauthorized,
+                                format!("token expired: {message}"),
+                            ))
                         } else {
                             self.hit("socket rejected");
-                            SessionEnd::Rejected(ErrorInfo::new(ErrorKind::SocketRejected, format!("socket closed by server with code 3500 ({message})")))
+                            SessionEnd::Rejected(ErrorInfo::new(
+                                ErrorKind::SocketRejected,
+                                format!("socket closed by server with code 3500 ({message})"),
+                            ))
                         };
                         self.hubs[hub].gen += 1;
                         self.session_end(hub, end);
@@ -518,7 +561,8 @@ impl<'w> Sim<'w> {
                         let h = &self.hubs[hub];
                         if h.alive && h.phase == Phase::Up && !self.token_valid(h.token, self.now) {
                             self.hubs[hub].gen += 1;
-                            let info = ErrorInfo::new(ErrorKind::Unauthorized, "token expired (109)");
+                            let info =
+                                ErrorInfo::new(ErrorKind::Unauthorized, "token expired (109)");
                             self.session_end(hub, SessionEnd::TokenExpired(info));
                         }
                     }
@@ -621,7 +665,10 @@ impl<'w> Sim<'w> {
                 for hub in 0..self.hubs.len() {
                     if let Phase::Waiting(until) = self.hubs[hub].phase {
                         if self.hubs[hub].alive {
-                            let earliest = self.hubs[hub].reconnect.earliest_after_wake(self.now).min(until);
+                            let earliest = self.hubs[hub]
+                                .reconnect
+                                .earliest_after_wake(self.now)
+                                .min(until);
                             self.hubs[hub].gen += 1;
                             self.hubs[hub].phase = Phase::Waiting(earliest);
                             let gen = self.hubs[hub].gen;
@@ -670,7 +717,11 @@ impl<'w> Sim<'w> {
             if now < nb {
                 return Err(self.fail(
                     "Retry-After delays every GET",
-                    format!("GET at {:.3} ms, the server asked for none before {:.3} ms", ms_of(now), ms_of(nb)),
+                    format!(
+                        "GET at {:.3} ms, the server asked for none before {:.3} ms",
+                        ms_of(now),
+                        ms_of(nb)
+                    ),
                 ));
             }
         }
@@ -711,21 +762,37 @@ impl<'w> Sim<'w> {
             .items
             .iter()
             .find_map(|i| match i {
-                Item::Latency { from, until, ms, hang } if covers(*from, *until) => Some((*ms, *hang)),
+                Item::Latency {
+                    from,
+                    until,
+                    ms,
+                    hang,
+                } if covers(*from, *until) => Some((*ms, *hang)),
                 _ => None,
             })
             .unwrap_or((self.w.base_latency, false));
         let forced = self.w.items.iter().find_map(|i| match i {
-            Item::Http { from, until, answer } if covers(*from, *until) => Some(answer.clone()),
+            Item::Http {
+                from,
+                until,
+                answer,
+            } if covers(*from, *until) => Some(answer.clone()),
             _ => None,
         });
         let token = Token::new(self.w.tokens[self.token].clone()).expect("valid");
         let result = match forced {
             Some(Answer::Network) => {
                 self.hit("network error");
-                Err(transient(ErrorKind::Network, "order request failed: error sending request: connection refused"))
+                Err(transient(
+                    ErrorKind::Network,
+                    "order request failed: error sending request: connection refused",
+                ))
             }
-            Some(Answer::Http { code, body, retry_after }) => {
+            Some(Answer::Http {
+                code,
+                body,
+                retry_after,
+            }) => {
                 let bytes = self.body(&body);
                 match code {
                     429 => self.hit("429"),
@@ -753,7 +820,10 @@ impl<'w> Sim<'w> {
                     self.hit("404 (lag)");
                     (404, br#"{"statusCode":404,"errorCode":9001,"errorMessage":"[0401-9001]: Order not found"}"#.to_vec())
                 } else {
-                    (200, self.order_body(&self.status_now.clone(), true, self.w.order_id))
+                    (
+                        200,
+                        self.order_body(&self.status_now.clone(), true, self.w.order_id),
+                    )
                 };
                 classify_for(self.w.order_id, code, &bytes, None, Some(&token))
             }
@@ -762,12 +832,19 @@ impl<'w> Sim<'w> {
             self.hit("GET hangs");
             return Ok(());
         }
-        let (at, result) = if latency >= u64::try_from(timing.request_timeout.as_millis()).unwrap_or(u64::MAX) {
-            self.hit("GET times out");
-            (now + timing.request_timeout, Err(transient(ErrorKind::Timeout, "order request failed: operation timed out")))
-        } else {
-            (now + Duration::from_millis(latency), result)
-        };
+        let (at, result) =
+            if latency >= u64::try_from(timing.request_timeout.as_millis()).unwrap_or(u64::MAX) {
+                self.hit("GET times out");
+                (
+                    now + timing.request_timeout,
+                    Err(transient(
+                        ErrorKind::Timeout,
+                        "order request failed: operation timed out",
+                    )),
+                )
+            } else {
+                (now + Duration::from_millis(latency), result)
+            };
         self.schedule(at, Ev::FetchDone { id, result });
         Ok(())
     }
@@ -775,7 +852,11 @@ impl<'w> Sim<'w> {
     fn order_body(&self, status: &str, with_content: bool, order_id: i64) -> Vec<u8> {
         let status = serde_json::to_string(status).expect("a string");
         if with_content {
-            format!(r#"{{"order_id":{order_id},"status":{status},"content":{}}}"#, self.w.content).into_bytes()
+            format!(
+                r#"{{"order_id":{order_id},"status":{status},"content":{}}}"#,
+                self.w.content
+            )
+            .into_bytes()
         } else {
             format!(r#"{{"order_id":{order_id},"status":{status}}}"#).into_bytes()
         }
@@ -807,7 +888,9 @@ impl<'w> Sim<'w> {
                 self.hit("200 without contents");
                 self.order_body(&self.status_now.clone(), false, self.w.order_id)
             }
-            Body::WrongOrder => self.order_body(&self.status_now.clone(), true, self.w.order_id + 1),
+            Body::WrongOrder => {
+                self.order_body(&self.status_now.clone(), true, self.w.order_id + 1)
+            }
             Body::Raw(bytes) => {
                 self.hit("malformed 200");
                 bytes.clone()
@@ -815,11 +898,19 @@ impl<'w> Sim<'w> {
         }
     }
 
-    fn fetched(&mut self, fetch: Fetch, result: Result<OrderSnapshot, ApiError>) -> Result<(), Violation> {
+    fn fetched(
+        &mut self,
+        fetch: Fetch,
+        result: Result<OrderSnapshot, ApiError>,
+    ) -> Result<(), Violation> {
         let now = self.now;
         self.last_fetch_fatal = matches!(result, Err(ApiError::Fatal(_)));
         if !fetch.contents {
-            let class = if result.is_ok() { Class::Ok } else { Class::NotOk };
+            let class = if result.is_ok() {
+                Class::Ok
+            } else {
+                Class::NotOk
+            };
             if self.last_status_get.is_some_and(|(t, _)| t == fetch.start) {
                 self.last_status_get = Some((fetch.start, class));
             }
@@ -882,12 +973,20 @@ impl<'w> Sim<'w> {
 
     fn open_push(&mut self) {
         self.close_push();
-        let key = if self.w.push == PushKind::Centrifugo { self.token } else { usize::MAX };
+        let key = if self.w.push == PushKind::Centrifugo {
+            self.token
+        } else {
+            usize::MAX
+        };
         self.opens.entry(key).or_default().push(self.now);
         self.next_sub += 1;
         let sub = self.next_sub;
         let existing = (self.w.push == PushKind::Centrifugo)
-            .then(|| self.hubs.iter().position(|h| h.alive && h.token == self.token))
+            .then(|| {
+                self.hubs
+                    .iter()
+                    .position(|h| h.alive && h.token == self.token)
+            })
             .flatten();
         let hub = match existing {
             Some(hub) => {
@@ -903,7 +1002,11 @@ impl<'w> Sim<'w> {
                 }
                 return;
             }
-            None => self.new_hub(if self.w.push == PushKind::Centrifugo { self.token } else { usize::MAX }),
+            None => self.new_hub(if self.w.push == PushKind::Centrifugo {
+                self.token
+            } else {
+                usize::MAX
+            }),
         };
         self.hubs[hub].sub = Some(sub);
         self.sub = Some((hub, sub));
@@ -924,14 +1027,21 @@ impl<'w> Sim<'w> {
     fn attempt(&mut self, hub: usize) {
         let now = self.now;
         let timing = self.w.timing;
-        let key = if self.w.push == PushKind::Centrifugo { self.hubs[hub].token } else { usize::MAX };
+        let key = if self.w.push == PushKind::Centrifugo {
+            self.hubs[hub].token
+        } else {
+            usize::MAX
+        };
         self.attempts.entry(key).or_default().push(now);
         let start_ms = u64::try_from(now.since_epoch().as_millis()).unwrap_or(u64::MAX);
         let mode = self.w.items.iter().find_map(|i| match i {
-            Item::Socket { from, until, mode } if *from <= start_ms && start_ms < *until => Some(mode.clone()),
+            Item::Socket { from, until, mode } if *from <= start_ms && start_ms < *until => {
+                Some(mode.clone())
+            }
             _ => None,
         });
-        let token_ok = self.w.push != PushKind::Centrifugo || self.token_valid(self.hubs[hub].token, now);
+        let token_ok =
+            self.w.push != PushKind::Centrifugo || self.token_valid(self.hubs[hub].token, now);
         let h = &mut self.hubs[hub];
         h.reconnect.attempt(now);
         h.phase = Phase::Attempting;
@@ -941,13 +1051,24 @@ impl<'w> Sim<'w> {
         let (at, end) = match mode {
             Some(SocketMode::Refuse) => {
                 self.hits.insert("socket refused");
-                (now + Duration::from_millis(1), Some(SessionEnd::Lost(ErrorInfo::new(ErrorKind::Network, "connection refused"))))
+                (
+                    now + Duration::from_millis(1),
+                    Some(SessionEnd::Lost(ErrorInfo::new(
+                        ErrorKind::Network,
+                        "connection refused",
+                    ))),
+                )
             }
-            Some(SocketMode::SlowHandshake(ms)) if Duration::from_millis(ms) >= timing.request_timeout => {
+            Some(SocketMode::SlowHandshake(ms))
+                if Duration::from_millis(ms) >= timing.request_timeout =>
+            {
                 self.hits.insert("socket handshake timeout");
                 (
                     now + timing.request_timeout,
-                    Some(SessionEnd::Lost(ErrorInfo::new(ErrorKind::Timeout, "socket handshake took too long"))),
+                    Some(SessionEnd::Lost(ErrorInfo::new(
+                        ErrorKind::Timeout,
+                        "socket handshake took too long",
+                    ))),
                 )
             }
             Some(SocketMode::SlowHandshake(ms)) => (now + Duration::from_millis(ms), None),
@@ -961,7 +1082,10 @@ impl<'w> Sim<'w> {
         let end = match end {
             None if !token_ok => {
                 self.hits.insert("socket connect with expired token");
-                Some(SessionEnd::TokenExpired(ErrorInfo::new(ErrorKind::Unauthorized, "connect error 109: token expired")))
+                Some(SessionEnd::TokenExpired(ErrorInfo::new(
+                    ErrorKind::Unauthorized,
+                    "connect error 109: token expired",
+                )))
             }
             end => end,
         };
@@ -974,12 +1098,29 @@ impl<'w> Sim<'w> {
         let gen = self.hubs[hub].gen;
         match drop_after.map(|ms| self.now + Duration::from_millis(ms)) {
             Some(drop) if drop < reestablish => {
-                let info = ErrorInfo::new(ErrorKind::Network, "socket closed by server with code 1006 (abnormal)");
-                self.schedule(drop, Ev::SessionEnd { hub, gen, end: SessionEnd::Lost(info) });
+                let info = ErrorInfo::new(
+                    ErrorKind::Network,
+                    "socket closed by server with code 1006 (abnormal)",
+                );
+                self.schedule(
+                    drop,
+                    Ev::SessionEnd {
+                        hub,
+                        gen,
+                        end: SessionEnd::Lost(info),
+                    },
+                );
             }
             _ => {
                 if reestablish < Time::NEVER {
-                    self.schedule(reestablish, Ev::SessionEnd { hub, gen, end: SessionEnd::Reestablish });
+                    self.schedule(
+                        reestablish,
+                        Ev::SessionEnd {
+                            hub,
+                            gen,
+                            end: SessionEnd::Reestablish,
+                        },
+                    );
                 }
             }
         }
@@ -1032,7 +1173,9 @@ impl<'w> Sim<'w> {
     fn publish(&mut self, status: Status) {
         let now_ms = u64::try_from(self.now.since_epoch().as_millis()).unwrap_or(u64::MAX);
         let fault = self.w.items.iter().find_map(|i| match i {
-            Item::Push { from, until, fault } if *from <= now_ms && now_ms < *until => Some(fault.clone()),
+            Item::Push { from, until, fault } if *from <= now_ms && now_ms < *until => {
+                Some(fault.clone())
+            }
             _ => None,
         });
         for hub in 0..self.hubs.len() {
@@ -1042,7 +1185,11 @@ impl<'w> Sim<'w> {
             }
             let gen = h.gen;
             let base = Duration::from_millis(self.w.push_latency);
-            let frame = |status: &Status| Ev::Frame { hub, gen, status: status.clone() };
+            let frame = |status: &Status| Ev::Frame {
+                hub,
+                gen,
+                status: status.clone(),
+            };
             match &fault {
                 Some(PushFault::Drop) => self.hit("push dropped"),
                 Some(PushFault::Duplicate) => {
@@ -1089,13 +1236,17 @@ impl<'w> Sim<'w> {
         // The machine redacts the current token and the ones before it, up to
         // `REMEMBERED_TOKENS` (4, private in machine.rs) in all: memory per tracker stays bounded.
         // A token five updates old is not redacted (see docs/simulation.md).
-        let given = ((1u64 << self.given) - 1) & !((1u64 << self.given.saturating_sub(REMEMBERED)) - 1);
+        let given =
+            ((1u64 << self.given) - 1) & !((1u64 << self.given.saturating_sub(REMEMBERED)) - 1);
         for piece in text.as_bytes().windows(8) {
             if let Some(tokens) = self.secrets.get(&window(piece)) {
                 if tokens & given != 0 {
                     return Err(self.fail(
                         "no token piece of 8+ characters in any event or log",
-                        format!("{what} holds a piece of token(s) {:b}: {text:?}", tokens & given),
+                        format!(
+                            "{what} holds a piece of token(s) {:b}: {text:?}",
+                            tokens & given
+                        ),
                     ));
                 }
             }
@@ -1142,7 +1293,10 @@ impl<'w> Sim<'w> {
             return Err(self.fail("exactly one final", format!("second final {event:?}")));
         }
         if event.kind != EventKind::Final {
-            return Err(self.fail("exactly one final", format!("Finish carried {:?}", event.kind)));
+            return Err(self.fail(
+                "exactly one final",
+                format!("Finish carried {:?}", event.kind),
+            ));
         }
         self.check_final(&event)?;
         self.outcome = Some(event);
@@ -1155,15 +1309,25 @@ impl<'w> Sim<'w> {
         if now > self.deadline() {
             return Err(self.fail(
                 "final no later than the overall deadline",
-                format!("final at {:.3} ms, deadline {:.3} ms", ms_of(now), ms_of(self.deadline())),
+                format!(
+                    "final at {:.3} ms, deadline {:.3} ms",
+                    ms_of(now),
+                    ms_of(self.deadline())
+                ),
             ));
         }
-        let expected = self.first_final_status.as_ref().and_then(Status::final_outcome);
+        let expected = self
+            .first_final_status
+            .as_ref()
+            .and_then(Status::final_outcome);
         match (expected, event.outcome) {
             (Some(e), o) if e != o => {
                 return Err(self.fail(
                     "a final status the tracker observed decides the outcome",
-                    format!("observed {:?}, final {o:?} ({:?})", self.first_final_status, event.error),
+                    format!(
+                        "observed {:?}, final {o:?} ({:?})",
+                        self.first_final_status, event.error
+                    ),
                 ));
             }
             (None, o @ (Outcome::Done | Outcome::Canceled | Outcome::Expired)) => {
@@ -1176,7 +1340,11 @@ impl<'w> Sim<'w> {
         }
         match event.outcome {
             Outcome::Done => {
-                self.hit(if event.contents.is_some() { "DONE with contents" } else { "DONE without contents" });
+                self.hit(if event.contents.is_some() {
+                    "DONE with contents"
+                } else {
+                    "DONE without contents"
+                });
                 if let Some(c) = &event.contents {
                     if !self.delivered_contents.contains(c) {
                         return Err(self.fail("contents come from the server", format!("{c:?}")));
@@ -1185,12 +1353,19 @@ impl<'w> Sim<'w> {
             }
             Outcome::NotFound => {
                 let Some(first) = self.not_found_streak else {
-                    return Err(self.fail("NOT_FOUND only after a confirmed 404", "no 404 streak".into()));
+                    return Err(self.fail(
+                        "NOT_FOUND only after a confirmed 404",
+                        "no 404 streak".into(),
+                    ));
                 };
                 if now.since(first) < timing.not_found_confirm {
                     return Err(self.fail(
                         "never NOT_FOUND within the confirmation window after the first 404",
-                        format!("first 404 at {:.3} ms, NOT_FOUND at {:.3} ms", ms_of(first), ms_of(now)),
+                        format!(
+                            "first 404 at {:.3} ms, NOT_FOUND at {:.3} ms",
+                            ms_of(first),
+                            ms_of(now)
+                        ),
                     ));
                 }
             }
@@ -1203,17 +1378,25 @@ impl<'w> Sim<'w> {
                 if updates != self.token_updates || now.since(refused) < timing.token_wait {
                     return Err(self.fail(
                         "UNAUTHORIZED only after the token wait without a new token",
-                        format!("401 at {:.3} ms, final at {:.3} ms", ms_of(refused), ms_of(now)),
+                        format!(
+                            "401 at {:.3} ms, final at {:.3} ms",
+                            ms_of(refused),
+                            ms_of(now)
+                        ),
                     ));
                 }
             }
             Outcome::Failed => {
                 if !self.last_fetch_fatal {
-                    return Err(self.fail("FAILED only on a fatal answer", format!("{:?}", event.error)));
+                    return Err(self.fail(
+                        "FAILED only on a fatal answer",
+                        format!("{:?}", event.error),
+                    ));
                 }
             }
             Outcome::TimedOut => {
-                let polled = self.polling_total + self.polling_since.map_or(Duration::ZERO, |s| now.since(s));
+                let polled = self.polling_total
+                    + self.polling_since.map_or(Duration::ZERO, |s| now.since(s));
                 if now < self.deadline() && polled < timing.polling_deadline {
                     return Err(self.fail(
                         "TIMED_OUT only at a deadline",
@@ -1230,8 +1413,12 @@ impl<'w> Sim<'w> {
     fn check_connects(&self) -> Result<(), Violation> {
         let timing = self.w.timing;
         let minute = Duration::from_secs(60);
-        let floor = timing.backoff_min.min(WAKE_FLOOR).max(Duration::from_nanos(1));
-        let per = |d: Duration| (minute.as_nanos() / d.max(Duration::from_nanos(1)).as_nanos()) as u64;
+        let floor = timing
+            .backoff_min
+            .min(WAKE_FLOOR)
+            .max(Duration::from_nanos(1));
+        let per =
+            |d: Duration| (minute.as_nanos() / d.max(Duration::from_nanos(1)).as_nanos()) as u64;
         let base = per(floor) + per(timing.socket_reestablish) + 3;
         for (key, attempts) in &self.attempts {
             let opens = self.opens.get(key).map_or(&[][..], Vec::as_slice);
@@ -1242,7 +1429,10 @@ impl<'w> Sim<'w> {
                 }
                 let in_window = (hi - lo + 1) as u64;
                 let from = attempts[lo];
-                let opened = opens.iter().filter(|&&o| o >= from && o <= attempts[hi]).count() as u64;
+                let opened = opens
+                    .iter()
+                    .filter(|&&o| o >= from && o <= attempts[hi])
+                    .count() as u64;
                 if in_window > base + opened {
                     return Err(self.fail(
                         "bounded socket connects per minute per token",
@@ -1257,7 +1447,11 @@ impl<'w> Sim<'w> {
 
 fn describe_input(input: &Input) -> String {
     match input {
-        Input::Fetched(Ok(s)) => format!("Fetched(Ok {:?}, contents: {})", s.status, s.contents.is_some()),
+        Input::Fetched(Ok(s)) => format!(
+            "Fetched(Ok {:?}, contents: {})",
+            s.status,
+            s.contents.is_some()
+        ),
         Input::Fetched(Err(e)) => format!("Fetched(Err {e:?})"),
         Input::TokenUpdated(_) => "TokenUpdated".to_owned(),
         other => format!("{other:?}"),
@@ -1268,7 +1462,11 @@ fn describe_action(action: &Action) -> String {
     match action {
         Action::Emit(e) | Action::Finish(e) => format!(
             "{} {:?} status={:?} outcome={:?} transport={:?} error={:?}",
-            if matches!(action, Action::Finish(_)) { "Finish" } else { "Emit" },
+            if matches!(action, Action::Finish(_)) {
+                "Finish"
+            } else {
+                "Emit"
+            },
             e.kind,
             e.status,
             e.outcome,

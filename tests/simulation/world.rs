@@ -67,7 +67,11 @@ pub enum Body {
     /// Xsolla's error shape with this `errorMessage`.
     XsollaError(String),
     /// Xsolla's error shape echoing a piece of token `token` (`start..start+len`, clamped).
-    Echo { token: usize, start: usize, len: usize },
+    Echo {
+        token: usize,
+        start: usize,
+        len: usize,
+    },
     /// The order as it is now, but with this status text (a stale `new`, an odd status).
     Status(String),
     /// The order as it is now, without `content`.
@@ -117,19 +121,40 @@ pub enum Item {
     /// The server's order status becomes `raw` (the timeline).
     Status { at: u64, raw: String },
     /// GETs starting in `[from, until)` get this answer.
-    Http { from: u64, until: u64, answer: Answer },
+    Http {
+        from: u64,
+        until: u64,
+        answer: Answer,
+    },
     /// GETs starting in `[from, until)` take `ms` (`hang`: never answer, the client misses it).
-    Latency { from: u64, until: u64, ms: u64, hang: bool },
+    Latency {
+        from: u64,
+        until: u64,
+        ms: u64,
+        hang: bool,
+    },
     /// Socket connects starting in `[from, until)` meet this behaviour.
-    Socket { from: u64, until: u64, mode: SocketMode },
+    Socket {
+        from: u64,
+        until: u64,
+        mode: SocketMode,
+    },
     /// Pushes published in `[from, until)` meet this fault.
-    Push { from: u64, until: u64, fault: PushFault },
+    Push {
+        from: u64,
+        until: u64,
+        fault: PushFault,
+    },
     /// A stale `new` push.
     StalePush { at: u64 },
     /// A push for another order on the same connection (routed away by the hub).
     StrayPush { at: u64 },
     /// The live connection is ended by the server: token expired (Centrifugo 109) or rejected.
-    SocketEnd { at: u64, expired: bool, message: String },
+    SocketEnd {
+        at: u64,
+        expired: bool,
+        message: String,
+    },
     /// Every token issued before `at` is refused from `at` on (401, and 109 on the socket).
     TokenExpires { at: u64 },
     /// The host calls the library.
@@ -207,7 +232,11 @@ fn ms(d: Duration) -> u64 {
 fn token(rng: &mut Rng) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     // Mostly Pay Station's 32 characters; sometimes a longer JWT.
-    let len = if rng.chance(80) { 29 } else { 60 + rng.below(200) as usize };
+    let len = if rng.chance(80) {
+        29
+    } else {
+        60 + rng.below(200) as usize
+    };
     let mut t = String::from("eyJ");
     for i in 0..len {
         if i % 40 == 39 {
@@ -228,7 +257,10 @@ fn timing(rng: &mut Rng) -> Timing {
     if rng.chance(25) {
         return default;
     }
-    let poll_interval = duration(rng, &[1, 7, 50, 250, 1000, 3000, 3000, 3000, 10_000, 60_000]);
+    let poll_interval = duration(
+        rng,
+        &[1, 7, 50, 250, 1000, 3000, 3000, 3000, 10_000, 60_000],
+    );
     let poll = ms(poll_interval);
     let socket_reestablish = duration(rng, &[1, 1000, 60_000, 300_000, 300_000]);
     let backoff_min = duration(rng, &[1, 20, 500, 500, 500, 5000]);
@@ -284,7 +316,11 @@ fn server_text(rng: &mut Rng, tokens: &[String], known: usize) -> (String, bool)
         let piece = &t[start..(start + len).min(t.len())];
         (format!("bad token {piece} (see {piece})"), piece.len() >= 8)
     } else {
-        (rng.pick(&["Internal error", "try later", "Gateway Timeout", "é ü 日本"]).to_owned(), false)
+        (
+            rng.pick(&["Internal error", "try later", "Gateway Timeout", "é ü 日本"])
+                .to_owned(),
+            false,
+        )
     }
 }
 
@@ -313,7 +349,10 @@ impl World {
         // The status timeline: new -> paid -> (odd statuses) -> final, or stays.
         let mut at = t(rng) / 4;
         if rng.chance(70) {
-            items.push(Item::Status { at, raw: odd_case(rng, "paid") });
+            items.push(Item::Status {
+                at,
+                raw: odd_case(rng, "paid"),
+            });
         }
         for _ in 0..rng.below(3) {
             at += t(rng) / 4;
@@ -331,8 +370,12 @@ impl World {
         }
         if rng.chance(80) {
             at += t(rng) / 3;
-            let final_status = rng.pick(&["done", "done", "done", "canceled", "cancelled", "expired"]);
-            items.push(Item::Status { at, raw: odd_case(rng, final_status) });
+            let final_status =
+                rng.pick(&["done", "done", "done", "canceled", "cancelled", "expired"]);
+            items.push(Item::Status {
+                at,
+                raw: odd_case(rng, final_status),
+            });
         }
 
         // API lag, sometimes longer than the confirmation window, sometimes forever.
@@ -356,17 +399,33 @@ impl World {
                 1 | 2 => Answer::Http {
                     code: rng.pick(&[500, 502, 503, 504, 408]),
                     body: Body::XsollaError(text),
-                    retry_after: rng.chance(30).then(|| rng.pick(&["1", "0", "3600"]).to_owned()),
+                    retry_after: rng
+                        .chance(30)
+                        .then(|| rng.pick(&["1", "0", "3600"]).to_owned()),
                 },
                 3 | 4 => Answer::Http {
                     code: 429,
                     body: rng.pick(&[Body::Empty, Body::XsollaError("Too many requests".into())]),
                     retry_after: Some(
-                        rng.pick(&["1", "2", "3600", "18446744073709551615", "99999999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT", "soon", "-1", ""])
-                            .to_owned(),
+                        rng.pick(&[
+                            "1",
+                            "2",
+                            "3600",
+                            "18446744073709551615",
+                            "99999999999999999999999",
+                            "Wed, 21 Oct 2015 07:28:00 GMT",
+                            "soon",
+                            "-1",
+                            "",
+                        ])
+                        .to_owned(),
                     ),
                 },
-                5 => Answer::Http { code: 401, body: Body::XsollaError(text), retry_after: None },
+                5 => Answer::Http {
+                    code: 401,
+                    body: Body::XsollaError(text),
+                    retry_after: None,
+                },
                 6 => Answer::Http {
                     code: rng.pick(&[403, 422, 400, 418]),
                     body: Body::XsollaError(text),
@@ -385,8 +444,16 @@ impl World {
                     ]),
                     retry_after: None,
                 },
-                8 => Answer::Http { code: 200, body: Body::NoContents, retry_after: None },
-                9 => Answer::Http { code: 200, body: Body::Status("new".into()), retry_after: None },
+                8 => Answer::Http {
+                    code: 200,
+                    body: Body::NoContents,
+                    retry_after: None,
+                },
+                9 => Answer::Http {
+                    code: 200,
+                    body: Body::Status("new".into()),
+                    retry_after: None,
+                },
                 10 => Answer::Http {
                     code: 200,
                     body: Body::Status(rng.pick(&["unknown_state", "", "DONE?", "Paid "]).into()),
@@ -396,12 +463,20 @@ impl World {
                     let token = rng.below(tokens.len() as u64) as usize;
                     Answer::Http {
                         code: rng.pick(&[401, 403, 500, 429, 404]),
-                        body: Body::Echo { token, start: rng.below(40) as usize, len: 8 + rng.below(200) as usize },
+                        body: Body::Echo {
+                            token,
+                            start: rng.below(40) as usize,
+                            len: 8 + rng.below(200) as usize,
+                        },
                         retry_after: None,
                     }
                 }
             };
-            items.push(Item::Http { from, until, answer });
+            items.push(Item::Http {
+                from,
+                until,
+                answer,
+            });
         }
 
         // Latency and stalls.
@@ -414,7 +489,12 @@ impl World {
                 1 => rt / 2,
                 _ => rng.below(300),
             };
-            items.push(Item::Latency { from, until, ms, hang: rng.chance(20) });
+            items.push(Item::Latency {
+                from,
+                until,
+                ms,
+                hang: rng.chance(20),
+            });
         }
 
         // Socket behaviour.
@@ -448,7 +528,11 @@ impl World {
             }
             if rng.chance(15) {
                 let (message, _) = server_text(rng, &tokens, 1);
-                items.push(Item::SocketEnd { at: t(rng), expired: rng.chance(50), message });
+                items.push(Item::SocketEnd {
+                    at: t(rng),
+                    expired: rng.chance(50),
+                    message,
+                });
             }
         }
 
@@ -458,7 +542,10 @@ impl World {
             items.push(Item::TokenExpires { at });
             if rng.chance(60) {
                 let after = rng.below(ms(timing.token_wait).saturating_mul(2).max(10));
-                items.push(Item::Host { at: at + after, action: Host::NewToken });
+                items.push(Item::Host {
+                    at: at + after,
+                    action: Host::NewToken,
+                });
             }
         }
 
@@ -470,7 +557,10 @@ impl World {
                 1..=3 => {
                     let some = rng.below(span / 3 + 1);
                     let resume = at + rng.pick(&[0, 1, some, 600_000]);
-                    items.push(Item::Host { at: resume, action: Host::Resume });
+                    items.push(Item::Host {
+                        at: resume,
+                        action: Host::Resume,
+                    });
                     Host::Pause
                 }
                 4..=6 => Host::NetworkChanged,
@@ -484,7 +574,10 @@ impl World {
             let step = 1 + rng.below(200);
             let action = rng.pick(&[Host::NetworkChanged, Host::SameToken, Host::NewToken]);
             for i in 0..200 {
-                items.push(Item::Host { at: i * step, action });
+                items.push(Item::Host {
+                    at: i * step,
+                    action,
+                });
             }
         }
 
