@@ -53,6 +53,24 @@ fn redact_pieces(text: &str, secret: &str) -> String {
             text.to_owned()
         };
     }
+    // Fast path: a piece of the secret needs MIN_LEAK_CHARS consecutive text bytes that all occur
+    // in the secret; most text (log lines, messages) has no such run.
+    let mut in_secret = [false; 256];
+    for &b in s {
+        in_secret[usize::from(b)] = true;
+    }
+    let mut run = 0;
+    let candidate = t.iter().any(|&b| {
+        run = if in_secret[usize::from(b)] {
+            run + 1
+        } else {
+            0
+        };
+        run >= MIN_LEAK_CHARS
+    });
+    if !candidate {
+        return text.to_owned();
+    }
     // Every 8-byte window of the secret as a number: a linear scan for short inputs, otherwise a
     // binary search in the sorted windows; both cheaper than hashing every window into a set
     // (this runs for every log line and event, against every remembered token).
