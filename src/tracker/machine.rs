@@ -13,13 +13,17 @@
 //!    the subscription was made before the first GET started.
 //! 3. When the socket fails or is refused, poll every `poll_interval` until it is back. Polling
 //!    time adds up across socket drops: `polling_deadline` of polling in total ends tracking.
-//! 4. Status GETs are spaced by at least `poll_interval`, whatever the socket does; only explicit
-//!    retries (backoff after a transient failure, the not-found confirmation, a host call) come
-//!    sooner. `Retry-After` (capped by `limits::MAX_RETRY_AFTER`) delays every GET.
-//! 5. 401 asks the host for a new token (`token_wait`); 404 ends tracking only when the order is
-//!    still unknown `not_found_confirm` after the first 404 (API replication lag is not "not found").
+//! 4. Status GETs are spaced by at least `poll_interval`, whatever the socket does (also after a
+//!    GET off the polling grid); only explicit retries (backoff after a transient failure, the
+//!    not-found confirmation, a host call) come sooner. `Retry-After` (capped by
+//!    `limits::MAX_RETRY_AFTER`) delays every GET, contents requests included.
+//! 5. 401 asks the host for a new token (`token_wait`) — unless the refused GET carried a token
+//!    the host has replaced since: then the order is requested again at once with the new one.
+//!    404 ends tracking only when the order is still unknown `not_found_confirm` after the first
+//!    404 (API replication lag is not "not found").
 //! 6. A pushed `done` is completed with the contents: up to [`CONTENTS_ATTEMPTS`] GETs, each
-//!    bounded, all within one `request_timeout` (plus their backoff).
+//!    bounded, all within one `request_timeout` (plus their backoff). Done is final: a deadline
+//!    that falls in this wait ends it with `Done` without contents, never `TimedOut`.
 //! 7. Exactly one final event, never after a cancel, never later than the overall deadline.
 
 use std::collections::VecDeque;

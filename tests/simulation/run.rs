@@ -23,7 +23,7 @@ use xo_tracker::{ErrorInfo, ErrorKind, Event, EventKind, Outcome, Status, Token,
 use super::world::{Answer, Body, Host, Item, PushFault, PushKind, SocketMode, World};
 
 /// Machine calls after which a run is cut short (its end-of-run oracles then do not apply).
-pub const MAX_STEPS: u64 = 5_000;
+pub const MAX_STEPS: u64 = 3_000;
 /// How many tokens the machine remembers for redaction (`REMEMBERED_TOKENS` in machine.rs).
 const REMEMBERED: usize = 4;
 
@@ -171,6 +171,8 @@ pub struct Sim<'w> {
     paused_since: Option<Time>,
     paused_total: Duration,
     first_final_status: Option<Status>,
+    /// When it was observed, and the time paused before then.
+    final_observed: Option<(Time, Duration)>,
     done_seen: bool,
     delivered_contents: HashSet<String>,
     last_status_get: Option<(Time, Class)>,
@@ -273,6 +275,7 @@ impl<'w> Sim<'w> {
             paused_since: None,
             paused_total: Duration::ZERO,
             first_final_status: None,
+            final_observed: None,
             done_seen: false,
             delivered_contents: HashSet::new(),
             last_status_get: None,
@@ -1229,6 +1232,7 @@ impl<'w> Sim<'w> {
         }
         if status.final_outcome().is_some() {
             self.first_final_status = Some(status.clone());
+            self.final_observed = Some((self.now, self.paused_total));
             if status == Status::Done && without_contents {
                 self.done_seen = true;
             }
@@ -1332,6 +1336,21 @@ impl<'w> Sim<'w> {
                     ms_of(self.deadline())
                 ),
             ));
+        }
+        if let Some((seen, paused_before)) = self.final_observed {
+            // Only a pushed done waits (for its contents), at most one request timeout.
+            let paused = self.paused_total - paused_before;
+            let allowed = timing.request_timeout + paused;
+            if now.since(seen) > allowed {
+                return Err(self.fail(
+                    "a final status is reported within a request timeout",
+                    format!(
+                        "observed at {:.3} ms, final at {:.3} ms",
+                        ms_of(seen),
+                        ms_of(now)
+                    ),
+                ));
+            }
         }
         let expected = self
             .first_final_status
