@@ -232,7 +232,7 @@ fn ms(d: Duration) -> u64 {
 fn token(rng: &mut Rng) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     // Mostly Pay Station's 32 characters; sometimes a longer JWT.
-    let len = if rng.chance(80) {
+    let len = if rng.chance(90) {
         29
     } else {
         60 + rng.below(200) as usize
