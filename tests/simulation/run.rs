@@ -195,6 +195,8 @@ pub struct Sim<'w> {
     spurious_wakes: u64,
     /// Every 8-byte window of every token, with the tokens (as bits) it belongs to.
     secrets: HashMap<u64, u64, BuildHasherDefault<Fx>>,
+    /// A fresh connection reached the running machine then, and no status GET started since.
+    reconnected_at: Option<Time>,
     /// Every byte that occurs in some token.
     secret_bytes: [bool; 256],
 }
@@ -297,6 +299,7 @@ impl<'w> Sim<'w> {
             spurious_wakes: 0,
             secrets,
             secret_bytes: [false; 256],
+            reconnected_at: None,
         };
         for b in w.tokens.iter().flat_map(|t| t.bytes()) {
             sim.secret_bytes[usize::from(b)] = true;
@@ -400,6 +403,7 @@ impl<'w> Sim<'w> {
                 (None, None) => break,
             };
             self.steps += 1;
+            self.check_reconnect_get()?;
             if timer_first {
                 let t = timer.expect("checked");
                 if t == Time::NEVER {
@@ -652,6 +656,7 @@ impl<'w> Sim<'w> {
                 self.input(Input::Cancel)
             }
             Host::Pause => {
+                self.reconnected_at = None; // resuming requests the order anyway
                 if self.paused_since.is_none() {
                     self.paused_since = Some(self.now);
                     if let Some(since) = self.polling_since.take() {
@@ -761,6 +766,7 @@ impl<'w> Sim<'w> {
                 }
             }
             self.last_status_get = Some((now, Class::Pending));
+            self.reconnected_at = None;
         } else {
             self.hit("contents GET");
         }
@@ -952,6 +958,7 @@ impl<'w> Sim<'w> {
             Err(ApiError::Unauthorized(_)) => {
                 if !fetch.contents {
                     self.last_401 = Some((now, fetch.token_updates));
+                    self.reconnected_at = None; // waiting for a token: no GET until it comes
                 }
             }
             Err(ApiError::Fatal(_)) => {}
@@ -1224,6 +1231,10 @@ impl<'w> Sim<'w> {
     }
 
     fn pushed(&mut self, event: PushEvent) -> Result<(), Violation> {
+        let running = !self.machine.is_finished() && self.paused_since.is_none() && !self.done_seen;
+        if event == (PushEvent::Connected { fresh: true }) && running {
+            self.reconnected_at.get_or_insert(self.now);
+        }
         if let PushEvent::Status(status) = &event {
             if self.paused_since.is_none() {
                 self.observed(status.clone(), true);
@@ -1454,6 +1465,32 @@ impl<'w> Sim<'w> {
     }
 
     /// At most a bounded number of socket connects per minute per token, whatever the server does.
+    /// Rule 2: after a (re)connect, the order is requested once more (pushes during the gap are
+    /// not replayed). Generous bound: a poll interval, a hung GET, the longest Retry-After, the
+    /// not-found confirmation and a backoff.
+    fn check_reconnect_get(&self) -> Result<(), Violation> {
+        let Some(at) = self.reconnected_at else {
+            return Ok(());
+        };
+        if self.machine.is_finished() || self.done_seen || self.paused_since.is_some() {
+            return Ok(());
+        }
+        let t = self.w.timing;
+        let slack = t.poll_interval
+            + t.request_timeout
+            + Duration::from_secs(1)
+            + MAX_RETRY_AFTER
+            + t.not_found_confirm
+            + t.backoff_max;
+        if self.now > at + slack {
+            return Err(self.fail(
+                "a status GET follows every socket (re)connect",
+                format!("connected at {:.3} ms, no GET since", ms_of(at)),
+            ));
+        }
+        Ok(())
+    }
+
     /// Returns the most connects in a minute not caused by the machine opening a subscription.
     fn check_connects(&self) -> Result<u64, Violation> {
         let timing = self.w.timing;
