@@ -53,6 +53,24 @@ fn redact_pieces(text: &str, secret: &str) -> String {
             text.to_owned()
         };
     }
+    // Fast path: a piece of the secret needs MIN_LEAK_CHARS consecutive text bytes that all occur
+    // in the secret; most text (log lines, messages) has no such run.
+    let mut in_secret = [false; 256];
+    for &b in s {
+        in_secret[usize::from(b)] = true;
+    }
+    let mut run = 0;
+    let candidate = t.iter().any(|&b| {
+        run = if in_secret[usize::from(b)] {
+            run + 1
+        } else {
+            0
+        };
+        run >= MIN_LEAK_CHARS
+    });
+    if !candidate {
+        return text.to_owned();
+    }
     let covered = if t.len() <= s.len() {
         cover_by_text_windows(t, s)
     } else {

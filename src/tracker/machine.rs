@@ -15,15 +15,18 @@
 //!    poll after a loss comes at a random point within one interval of it (a fleet that lost its
 //!    sockets together must not poll in lock-step). Polling time adds up across socket drops:
 //!    `polling_deadline` of polling in total ends tracking.
-//! 4. Status GETs are spaced by at least `poll_interval`, whatever the socket does; only explicit
-//!    retries (backoff after a transient failure, the not-found confirmation, a host call) come
-//!    sooner. `Retry-After` (capped by `limits::MAX_RETRY_AFTER`) delays every GET; the wait is
-//!    spread by up to one interval beyond it (within the cap), and a GET off the polling grid
-//!    moves the grid, so the next poll is a full interval after it.
-//! 5. 401 asks the host for a new token (`token_wait`); 404 ends tracking only when the order is
-//!    still unknown `not_found_confirm` after the first 404 (API replication lag is not "not found").
+//! 4. Status GETs are spaced by at least `poll_interval`, whatever the socket does (also after a
+//!    GET off the polling grid, which moves the grid); only explicit retries (backoff after a
+//!    transient failure, the not-found confirmation, a host call) come sooner. `Retry-After`
+//!    (capped by `limits::MAX_RETRY_AFTER`) delays every GET, contents requests included; the
+//!    wait is spread by up to one interval beyond it (within the cap).
+//! 5. 401 asks the host for a new token (`token_wait`) — unless the refused GET carried a token
+//!    the host has replaced since: then the order is requested again at once with the new one.
+//!    404 ends tracking only when the order is still unknown `not_found_confirm` after the first
+//!    404 (API replication lag is not "not found").
 //! 6. A pushed `done` is completed with the contents: up to [`CONTENTS_ATTEMPTS`] GETs, each
-//!    bounded, all within one `request_timeout` (plus their backoff).
+//!    bounded, all within one `request_timeout` (plus their backoff). Done is final: a deadline
+//!    that falls in this wait ends it with `Done` without contents, never `TimedOut`.
 //! 7. Exactly one final event, never after a cancel, never later than the overall deadline.
 
 use std::collections::VecDeque;
@@ -118,6 +121,8 @@ enum Purpose {
 struct InFlight {
     purpose: Purpose,
     deadline: Time,
+    /// The host gave a new token while it was in flight: it carries an older one.
+    old_token: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -274,6 +279,20 @@ impl Machine {
             return;
         }
         let timing = self.settings.timing;
+        if let Some(wait) = &self.contents {
+            // The order is done: a deadline now only ends the wait for its contents.
+            let deadline = self
+                .deadline
+                .min(self.polling_deadline().unwrap_or(Time::NEVER));
+            if now >= deadline.min(wait.window_end) {
+                let late = timeout(format!(
+                    "the order contents did not arrive within {:?}",
+                    timing.request_timeout
+                ));
+                let problem = wait.problem.clone().or(Some(late));
+                return self.finish(Outcome::Done, None, problem);
+            }
+        }
         if now >= self.deadline {
             let message = format!(
                 "no final status within the overall deadline of {:?}",
@@ -295,16 +314,6 @@ impl Machine {
                 timing.polling_deadline
             );
             return self.finish(Outcome::TimedOut, None, Some(timeout(message)));
-        }
-        if let Some(wait) = &self.contents {
-            if now >= wait.window_end {
-                let late = timeout(format!(
-                    "the order contents did not arrive within {:?}",
-                    timing.request_timeout
-                ));
-                let problem = wait.problem.clone().or(Some(late));
-                return self.finish(Outcome::Done, None, problem);
-            }
         }
         if self.fetch.is_some_and(|f| now >= f.deadline) {
             self.actions.push_back(Action::AbortFetch);
@@ -349,7 +358,11 @@ impl Machine {
     }
 
     fn start_fetch(&mut self, purpose: Purpose, deadline: Time) {
-        self.fetch = Some(InFlight { purpose, deadline });
+        self.fetch = Some(InFlight {
+            purpose,
+            deadline,
+            old_token: false,
+        });
         self.log(Level::Debug, format!("order {}: GET", self.order_id));
         self.actions.push_back(Action::StartFetch);
     }
@@ -391,23 +404,29 @@ impl Machine {
         }
     }
 
-    /// The next polling tick after `now`.
+    /// The next polling tick after `now`, and no sooner than one poll interval after the last
+    /// status GET (a retry or a host call may have moved that GET off the grid).
     fn next_poll_tick(&self, now: Time) -> Option<Time> {
         if self.link != Link::Polling {
             return None;
-        }
-        if now < self.poll_anchor {
-            return Some(self.poll_anchor);
         }
         let interval = self
             .settings
             .timing
             .poll_interval
             .max(Duration::from_millis(1));
-        let elapsed = now.since(self.poll_anchor);
-        let ticks = (elapsed.as_nanos() / interval.as_nanos()).saturating_add(1);
-        let ticks = u32::try_from(ticks).unwrap_or(u32::MAX);
-        Some(self.poll_anchor + scale(interval, ticks))
+        let tick = if now < self.poll_anchor {
+            self.poll_anchor
+        } else {
+            let elapsed = now.since(self.poll_anchor);
+            let ticks = (elapsed.as_nanos() / interval.as_nanos()).saturating_add(1);
+            let ticks = u32::try_from(ticks).unwrap_or(u32::MAX);
+            self.poll_anchor + scale(interval, ticks)
+        };
+        let spaced = self
+            .last_get
+            .map(|last| last + self.settings.timing.poll_interval);
+        Some(spaced.map_or(tick, |spaced| tick.max(spaced)))
     }
 
     /// The next polling tick after a status GET answered at `now`. A GET off the grid (after a
@@ -504,6 +523,10 @@ impl Machine {
                 };
                 self.fetch_due = Some(retry);
             }
+            Err(ApiError::Unauthorized(_)) if fetch.old_token => {
+                // It refused the token before the host's update: ask again with the new one.
+                self.fetch_due = Some(now);
+            }
             Err(ApiError::Unauthorized(info)) => {
                 self.log(
                     Level::Warn,
@@ -536,13 +559,16 @@ impl Machine {
         let Some(wait) = &mut self.contents else {
             return;
         };
-        let problem = match result {
+        let (problem, retry_after) = match result {
             Ok(OrderSnapshot {
                 contents: Some(contents),
                 ..
             }) => return self.finish(Outcome::Done, Some(contents), None),
-            Ok(_) => ErrorInfo::new(ErrorKind::Protocol, "the order response had no contents"),
-            Err(ApiError::Transient { info, .. }) => info,
+            Ok(_) => (
+                ErrorInfo::new(ErrorKind::Protocol, "the order response had no contents"),
+                None,
+            ),
+            Err(ApiError::Transient { info, retry_after }) => (info, retry_after),
             Err(other) => {
                 let info = other.info().clone();
                 return self.finish(Outcome::Done, None, Some(info));
@@ -561,6 +587,10 @@ impl Machine {
         let attempt = wait.attempts - 1;
         let random = self.next_random();
         let delay = backoff.delay_with(attempt, random);
+        // Retry-After delays contents requests too (if that is past the window, the window
+        // ends the wait: done without contents).
+        let delay = retry_after.map_or(delay, |wait| delay.max(wait.min(MAX_RETRY_AFTER)));
+        self.not_before = retry_after.map(|wait| now + wait.min(MAX_RETRY_AFTER));
         if let Some(wait) = &mut self.contents {
             wait.retry_at = Some(now + delay);
         }
@@ -625,6 +655,9 @@ impl Machine {
 
     fn on_token(&mut self, now: Time, token: Token) {
         self.token_asked = false;
+        if let Some(fetch) = &mut self.fetch {
+            fetch.old_token = true;
+        }
         self.log(
             Level::Info,
             format!("order {}: token updated", self.order_id),
@@ -667,7 +700,7 @@ impl Machine {
                 self.not_before = self.not_before.map(|t| t + paused);
                 if let Some(wait) = &mut self.contents {
                     wait.window_end = wait.window_end + paused;
-                    wait.retry_at = Some(now);
+                    wait.retry_at = Some(self.not_before.map_or(now, |nb| nb.max(now)));
                 }
                 if self.link == Link::Polling {
                     self.polling_since = Some(now);
@@ -714,10 +747,12 @@ impl Machine {
                     self.actions.push_back(Action::AbortFetch);
                 }
                 self.actions.push_back(Action::ClosePush);
+                // Done is final: a pending token wait cannot end tracking any more.
+                self.token_wait_until = None;
                 self.contents = Some(ContentsWait {
                     attempts: 0,
                     window_end: now + self.settings.timing.request_timeout,
-                    retry_at: Some(now),
+                    retry_at: Some(self.not_before.map_or(now, |nb| nb.max(now))),
                     problem: None,
                 });
             }
