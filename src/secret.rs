@@ -176,6 +176,20 @@ mod tests {
     }
 
     #[test]
+    fn short_texts_and_short_tokens_take_the_whole_token_path() {
+        let _watchdog = crate::test_watchdog::arm();
+        // A token shorter than 8 bytes in a long text: still redacted whole.
+        let short = Token::new("abc").unwrap();
+        assert_eq!(short.redact("xx abc yy zz"), "xx <redacted> yy zz");
+        assert_eq!(short.redact("nothing here at all"), "nothing here at all");
+        // A text of exactly 8 bytes is a piece of a longer token: redacted.
+        let long = Token::new("abcdefghijkl").unwrap();
+        assert_eq!(long.redact("cdefghij"), "<redacted>");
+        // Seven bytes cannot be evidence.
+        assert_eq!(long.redact("cdefghi"), "cdefghi");
+    }
+
+    #[test]
     fn redacts_every_piece_of_eight_or_more() {
         let _watchdog = crate::test_watchdog::arm();
         let t = Token::new("eyJhbGciOiJIUzI1NiJ9.payload-part.signature").unwrap();

@@ -109,6 +109,12 @@ mod tests {
         assert_eq!(t + Duration::MAX, Time::NEVER);
         assert_eq!(Time::NEVER + Duration::from_secs(1), Time::NEVER);
         assert_eq!(t - Duration::from_secs(1), Time::ZERO);
+        assert_eq!(
+            Time::from_millis(5000) - Duration::from_secs(2),
+            Time::from_millis(3000)
+        );
+        // "Never" is beyond any real deadline: decades away.
+        assert!(Time::NEVER.since_epoch() >= Duration::from_secs(50 * 365 * 86_400));
         assert_eq!(t.since(Time::from_millis(9)), Duration::ZERO);
         assert_eq!(Time::from_millis(9).since(t), Duration::from_millis(4));
         assert_eq!(scale(Duration::MAX, 2), Duration::MAX);

@@ -794,3 +794,57 @@ async fn joining_a_live_connection_needs_only_the_first_request() {
     h.sim.set_status(44, "done");
     assert_eq!(outcome(&second.until_last().await), Outcome::Done);
 }
+
+#[tokio::test(start_paused = true)]
+async fn check_order_retries_transient_failures_twice_then_reports_failed() {
+    let _watchdog = common::watchdog::arm();
+    let h = Harness::start(Transport::PollingOnly).await;
+    h.sim.add_order(OrderSpec::new(91).status("paid"));
+    h.sim.faults().http_error(91, 2, 503);
+    let (listener, mut rec) = recorder();
+    h.engine
+        .check(91, xo_tracker::Token::new(TOKEN).unwrap(), listener)
+        .unwrap();
+    let events = rec.until_last().await;
+    assert_eq!(
+        events[0].outcome,
+        Outcome::None,
+        "the third attempt succeeded"
+    );
+    assert_eq!(h.sim.stats().http_requests_for(91), 3);
+
+    h.sim.add_order(OrderSpec::new(92).status("paid"));
+    h.sim.faults().http_error(92, 5, 503);
+    let (listener, mut rec) = recorder();
+    h.engine
+        .check(92, xo_tracker::Token::new(TOKEN).unwrap(), listener)
+        .unwrap();
+    let events = rec.until_last().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].outcome, Outcome::Failed);
+    assert_eq!(
+        h.sim.stats().http_requests_for(92),
+        3,
+        "one try and two retries"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn check_order_with_a_refused_token_reports_unauthorized_at_once() {
+    let _watchdog = common::watchdog::arm();
+    let h = Harness::start(Transport::PollingOnly).await;
+    h.sim.add_order(OrderSpec::new(93).status("paid"));
+    h.sim.expire_token(TOKEN);
+    let (listener, mut rec) = recorder();
+    h.engine
+        .check(93, xo_tracker::Token::new(TOKEN).unwrap(), listener)
+        .unwrap();
+    let events = rec.until_last().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].outcome, Outcome::Unauthorized);
+    assert_eq!(
+        h.sim.stats().http_requests_for(93),
+        1,
+        "a 401 is not retried"
+    );
+}

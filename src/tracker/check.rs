@@ -99,3 +99,41 @@ pub async fn check(shared: Arc<Shared>, handle: u64, order_id: i64, token: Token
     }
     Some(event)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{ErrorInfo, ErrorKind};
+
+    fn transient(retry_after: Option<Duration>) -> ApiError {
+        ApiError::Transient {
+            info: ErrorInfo::new(ErrorKind::Network, "down"),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn retries_transient_failures_twice_after_backoff_or_retry_after() {
+        let _watchdog = crate::test_watchdog::arm();
+        let timing = Timing::default();
+        let first = check_retry_delay(&timing, 0, &transient(None), 0).unwrap();
+        assert_eq!(first, timing.backoff_min);
+        assert!(check_retry_delay(&timing, 1, &transient(None), 7).is_some());
+        assert_eq!(
+            check_retry_delay(&timing, CHECK_RETRIES, &transient(None), 0),
+            None
+        );
+        // Retry-After is honoured up to the backoff ceiling.
+        let asked = check_retry_delay(&timing, 0, &transient(Some(Duration::from_secs(7))), 0);
+        assert_eq!(asked, Some(Duration::from_secs(7)));
+        let capped = check_retry_delay(&timing, 0, &transient(Some(Duration::MAX)), 0);
+        assert_eq!(capped, Some(timing.backoff_max));
+        for final_error in [
+            ApiError::Unauthorized(ErrorInfo::new(ErrorKind::Unauthorized, "no")),
+            ApiError::NotFound(ErrorInfo::new(ErrorKind::NotFound, "no")),
+            ApiError::Fatal(ErrorInfo::new(ErrorKind::Http, "no")),
+        ] {
+            assert_eq!(check_retry_delay(&timing, 0, &final_error, 0), None);
+        }
+    }
+}

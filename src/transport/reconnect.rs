@@ -189,4 +189,36 @@ mod tests {
             Time::from_millis(9000)
         );
     }
+
+    #[test]
+    fn a_healthy_reestablish_after_a_stable_connection_resets_the_backoff() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut p = policy();
+        for _ in 0..10 {
+            p.failed(Time::ZERO);
+        }
+        p.connected(Time::ZERO);
+        p.reestablished(Time::ZERO + STABLE_AFTER);
+        let delay = p.failed(Time::ZERO + STABLE_AFTER);
+        assert!(delay <= Duration::from_millis(1000), "{delay:?}");
+        // A re-establish of a connection that was up only briefly keeps the backoff grown.
+        let mut q = policy();
+        for _ in 0..10 {
+            q.failed(Time::ZERO);
+        }
+        q.connected(Time::ZERO);
+        q.reestablished(Time::from_millis(100));
+        let delay = q.failed(Time::from_millis(100));
+        assert!(delay >= Duration::from_secs(2), "{delay:?}");
+    }
+
+    #[test]
+    fn jitter_is_spread_not_degenerate() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut p = policy();
+        let draws: std::collections::HashSet<u64> = (0..64).map(|_| p.next_random()).collect();
+        assert!(draws.len() >= 60, "only {} distinct draws", draws.len());
+        let ones = draws.iter().map(|d| d.count_ones()).sum::<u32>() as f64 / draws.len() as f64;
+        assert!((20.0..44.0).contains(&ones), "bits set per draw: {ones}");
+    }
 }
