@@ -854,3 +854,83 @@ impl Machine {
 fn timeout(message: String) -> ErrorInfo {
     ErrorInfo::new(ErrorKind::Timeout, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(push: bool) -> Machine {
+        let settings = Settings {
+            timing: Timing::default(),
+            push,
+            push_uses_token: push,
+            jitter_seed: 7,
+        };
+        let token = Token::new("tests-token-0123456789").unwrap();
+        Machine::new(Time::ZERO, 1, 42, token, settings)
+    }
+
+    fn drain(m: &mut Machine) -> Vec<Action> {
+        std::iter::from_fn(|| m.poll_action()).collect()
+    }
+
+    #[test]
+    fn a_paused_machine_fires_no_timer_even_past_its_deadline() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        m.handle(Time::from_millis(10), Input::AppActive(false));
+        drain(&mut m);
+        assert_eq!(m.poll_timeout(), None, "paused: no timer to wait for");
+        m.handle_timeout(Time::NEVER);
+        let actions = drain(&mut m);
+        assert!(
+            !actions
+                .iter()
+                .any(|a| matches!(a, Action::Finish(_) | Action::StartFetch)),
+            "{actions:?}"
+        );
+        assert!(!m.is_finished());
+    }
+
+    #[test]
+    fn a_finished_machine_ignores_timers_and_inputs() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        m.handle(
+            Time::ZERO + Timing::default().overall_deadline,
+            Input::NetworkChanged,
+        );
+        m.handle_timeout(Time::ZERO + Timing::default().overall_deadline);
+        let actions = drain(&mut m);
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| matches!(a, Action::Finish(_)))
+                .count(),
+            1,
+            "{actions:?}"
+        );
+        assert!(m.is_finished());
+        m.handle_timeout(Time::NEVER);
+        m.handle(Time::NEVER, Input::NetworkChanged);
+        assert!(drain(&mut m).is_empty(), "nothing after the final");
+        assert_eq!(m.poll_timeout(), None);
+    }
+
+    #[test]
+    fn cancel_stops_without_a_final_event() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(true);
+        drain(&mut m);
+        m.handle(Time::from_millis(5), Input::Cancel);
+        let actions = drain(&mut m);
+        assert!(
+            !actions.iter().any(|a| matches!(a, Action::Finish(_))),
+            "{actions:?}"
+        );
+        assert!(actions.contains(&Action::ClosePush));
+        assert!(m.is_finished());
+    }
+}
