@@ -437,7 +437,6 @@ namespace Xo.Tracker
             {
                 Release();
             }
-            }
         }
     }
 }
