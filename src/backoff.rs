@@ -32,6 +32,17 @@ impl Backoff {
     }
 }
 
+/// The next number of a xorshift64 sequence (the state machines' deterministic jitter; `state`
+/// must not be 0, which the machines ensure by seeding with `seed | 1`).
+pub fn xorshift(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    x
+}
+
 /// A seed for a state machine's jitter, from the OS-seeded hasher keys.
 pub fn random_seed() -> u64 {
     RandomState::new().hash_one(0u8)

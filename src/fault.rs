@@ -6,71 +6,70 @@
 mod armed {
     use std::sync::Mutex;
 
-    /// The armed point and how many passes to let through before it fires.
-    static ARMED: Mutex<Option<(String, u32)>> = Mutex::new(None);
+    /// A name armed to fire once, after letting `skip` passes through.
+    type Armed = Mutex<Option<(String, u32)>>;
+
+    /// The armed fault point.
+    static POINT: Armed = Mutex::new(None);
+    /// The task label armed by [`arm_poll`].
+    static POLL: Armed = Mutex::new(None);
+
+    fn arm_in(slot: &Armed, name: &str, skip: u32) {
+        *crate::sync::lock(slot) = Some((name.to_owned(), skip));
+    }
+
+    /// Disarms `slot`; whether it had fired.
+    fn disarm_in(slot: &Armed) -> bool {
+        crate::sync::lock(slot).take().is_none()
+    }
+
+    /// One pass of `name` through `slot`: whether it fires now (then it is disarmed).
+    fn pass(slot: &Armed, name: &str) -> bool {
+        let mut armed = crate::sync::lock(slot);
+        match armed.as_mut() {
+            Some((armed_name, 0)) if armed_name == name => {
+                *armed = None;
+                true
+            }
+            Some((armed_name, skip)) if armed_name == name => {
+                *skip -= 1;
+                false
+            }
+            _ => false,
+        }
+    }
 
     /// Arms `point`: the pass number `skip + 1` through it panics (once), then it disarms.
     pub fn arm(point: &str, skip: u32) {
-        *crate::sync::lock(&ARMED) = Some((point.to_owned(), skip));
+        arm_in(&POINT, point, skip);
     }
 
     /// Disarms every point; returns whether the armed one had fired.
     pub fn disarm() -> bool {
-        crate::sync::lock(&ARMED).take().is_none()
+        disarm_in(&POINT)
     }
-
-    /// The task label armed by [`arm_poll`] and how many of its polls to let through.
-    static ARMED_POLL: Mutex<Option<(String, u32)>> = Mutex::new(None);
 
     /// Arms every await point of the tasks labelled `label` ("tracker", "check", "socket"):
     /// the poll number `skip + 1` of such a task (counted across them) panics, once.
     pub fn arm_poll(label: &str, skip: u32) {
-        *crate::sync::lock(&ARMED_POLL) = Some((label.to_owned(), skip));
+        arm_in(&POLL, label, skip);
     }
 
     /// Disarms [`arm_poll`]; returns whether it had fired.
     pub fn disarm_poll() -> bool {
-        crate::sync::lock(&ARMED_POLL).take().is_none()
+        disarm_in(&POLL)
     }
 
     /// Called by the supervisor before each poll of a task labelled `label`.
     pub fn hit_poll(label: &'static str) {
-        let fire = {
-            let mut armed = crate::sync::lock(&ARMED_POLL);
-            match armed.as_mut() {
-                Some((name, 0)) if name == label => {
-                    *armed = None;
-                    true
-                }
-                Some((name, skip)) if name == label => {
-                    *skip -= 1;
-                    false
-                }
-                _ => false,
-            }
-        };
-        if fire {
+        if pass(&POLL, label) {
             panic!("fault injected at an await point of a {label} task");
         }
     }
 
     /// Called at each fault point.
     pub fn hit(point: &'static str) {
-        let fire = {
-            let mut armed = crate::sync::lock(&ARMED);
-            match armed.as_mut() {
-                Some((name, 0)) if name == point => {
-                    *armed = None;
-                    true
-                }
-                Some((name, skip)) if name == point => {
-                    *skip -= 1;
-                    false
-                }
-                _ => false,
-            }
-        };
-        if fire {
+        if pass(&POINT, point) {
             panic!("fault injected at {point}");
         }
     }

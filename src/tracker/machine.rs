@@ -842,12 +842,7 @@ impl Machine {
 
     /// xorshift64: deterministic jitter for a given seed.
     fn next_random(&mut self) -> u64 {
-        let mut x = self.jitter;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.jitter = x;
-        x
+        crate::backoff::xorshift(&mut self.jitter)
     }
 }
 

@@ -102,12 +102,7 @@ impl Reconnect {
     }
 
     fn next_random(&mut self) -> u64 {
-        let mut x = self.jitter;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.jitter = x;
-        x
+        crate::backoff::xorshift(&mut self.jitter)
     }
 }
 

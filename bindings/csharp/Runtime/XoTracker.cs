@@ -743,6 +743,7 @@ namespace Xo.Tracker
             Interlocked.Exchange(ref s_handlesAllocated, 0);
             Interlocked.Exchange(ref s_handlesFreed, 0);
             HandlerException = null;
+            JournalProblem = null;
             AndroidTrust.ResetStatics();
             ResetUnityStatics();
         }

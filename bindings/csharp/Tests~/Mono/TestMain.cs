@@ -70,12 +70,13 @@ namespace Xo.Tracker.Tests
             T.Run("Unity defaults the journal to a folder under Application.persistentDataPath", () =>
             {
                 // The Unity glue configured without JournalDir: Unity's default is under persistentDataPath
-                // (the stub's is a per-process temp folder).
-                var unityData = Path.Combine(Path.GetTempPath(), "xo-unity-stub-data-" + Process.GetCurrentProcess().Id);
-                T.Check(Directory.Exists(Path.Combine(unityData, "xo-tracker-journal")),
+                // (the stub's is a per-process temp folder; under full AOT each Unity scenario runs in a
+                // process of its own, so look at every such folder).
+                var unityData = Directory.GetDirectories(Path.GetTempPath(), "xo-unity-stub-data-*");
+                T.Check(unityData.Any(d => Directory.Exists(Path.Combine(d, "xo-tracker-journal"))),
                     "Unity defaults the journal to a folder under Application.persistentDataPath");
-                if (Directory.Exists(unityData))
-                    Directory.Delete(unityData, true);
+                foreach (var d in unityData)
+                    Directory.Delete(d, true);
             });
             T.Run("no tracker and no GCHandle left at the end", () =>
             {

@@ -131,6 +131,8 @@ namespace Xo.Tracker.Tests
                         break;
                 }
             }
+            else if (type == typeof(string))
+                dirty = (string)initial == "dirty" ? "dirtier" : "dirty";
             else if (!type.IsAbstract && !type.IsValueType)
                 dirty = Activator.CreateInstance(type, true);
             return dirty != null;
