@@ -915,6 +915,27 @@ mod tests {
     }
 
     #[test]
+    fn a_slow_answer_keeps_polling_on_the_grid() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false); // polling only: the grid starts with the first GET, at 0
+        assert!(drain(&mut m).contains(&Action::StartFetch));
+        let paid = OrderSnapshot {
+            status: Status::Paid,
+            contents: None,
+        };
+        // The first answer takes 4.5 s (longer than the 3 s interval): the next GET is on the
+        // grid, at 6 s, neither at once nor 3 s after the answer.
+        m.handle(Time::from_millis(4500), Input::Fetched(Ok(paid.clone())));
+        drain(&mut m);
+        assert_eq!(m.poll_timeout(), Some(Time::from_millis(6000)));
+        m.handle_timeout(Time::from_millis(6000));
+        assert!(drain(&mut m).contains(&Action::StartFetch));
+        m.handle(Time::from_millis(6100), Input::Fetched(Ok(paid)));
+        drain(&mut m);
+        assert_eq!(m.poll_timeout(), Some(Time::from_millis(9000)));
+    }
+
+    #[test]
     fn cancel_stops_without_a_final_event() {
         let _watchdog = crate::test_watchdog::arm();
         let mut m = machine(true);
