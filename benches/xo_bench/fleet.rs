@@ -345,7 +345,6 @@ impl World {
                 if g != n.sock_gen || n.sock != Sock::Up {
                     return;
                 }
-                n.reconnect.reestablished(now);
                 n.sock_gen += 1;
                 let g = n.sock_gen;
                 self.at(now, i, Ev::Connect(g));

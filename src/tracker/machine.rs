@@ -405,7 +405,9 @@ impl Machine {
     }
 
     /// The next polling tick after `now`, and no sooner than one poll interval after the last
-    /// status GET (a retry or a host call may have moved that GET off the grid).
+    /// status GET. A GET off the grid (after a `Retry-After`, a reconnect, a host call) is
+    /// followed by one a full interval after it, not by the grid's next tick, which can be much
+    /// closer; the ticks after that are again on the grid or a full interval apart.
     fn next_poll_tick(&self, now: Time) -> Option<Time> {
         if self.link != Link::Polling {
             return None;
@@ -427,21 +429,6 @@ impl Machine {
             .last_get
             .map(|last| last + self.settings.timing.poll_interval);
         Some(spaced.map_or(tick, |spaced| tick.max(spaced)))
-    }
-
-    /// The next polling tick after a status GET answered at `now`. A GET off the grid (after a
-    /// `Retry-After`, a reconnect, a host call) moves the grid to its start, so the next one is a
-    /// full interval after it instead of the grid's next tick, which can be much closer.
-    fn next_spaced_poll(&mut self, now: Time) -> Option<Time> {
-        let tick = self.next_poll_tick(now)?;
-        let interval = self.settings.timing.poll_interval;
-        match self.last_get {
-            Some(last) if tick < last + interval => {
-                self.poll_anchor = last;
-                self.next_poll_tick(now)
-            }
-            _ => Some(tick),
-        }
     }
 
     fn enter_polling(&mut self, now: Time, reason: Option<ErrorInfo>) {
@@ -490,7 +477,7 @@ impl Machine {
                 if self.finished || self.contents.is_some() {
                     return;
                 }
-                self.fetch_due = self.next_spaced_poll(now);
+                self.fetch_due = self.next_poll_tick(now);
             }
             Err(ApiError::Transient { info, retry_after }) => {
                 self.log(
@@ -506,7 +493,7 @@ impl Machine {
                 };
                 let random = self.next_random();
                 let retry = self
-                    .next_spaced_poll(now)
+                    .next_poll_tick(now)
                     .unwrap_or_else(|| now + backoff.delay_with(self.transient_failures, random));
                 self.transient_failures = self.transient_failures.saturating_add(1);
                 // Never sooner than the server asked, and spread by up to one poll interval (at

@@ -270,7 +270,6 @@ async fn connection_loop<P: Protocol, F: Fanout>(
                     "re-establishing socket after {:?}",
                     timing.socket_reestablish
                 );
-                reconnect.reestablished(clock.now());
                 continue;
             }
             SessionEnd::Rejected(info) => {

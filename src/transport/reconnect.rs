@@ -83,17 +83,6 @@ impl Reconnect {
         min.saturating_mul(1u128 << self.failures.min(31)) >= span && span > 0
     }
 
-    /// A scheduled re-establish at `now`: the connection was healthy; reconnect at once.
-    pub fn reestablished(&mut self, now: Time) {
-        if self
-            .connected_at
-            .is_some_and(|at| now.since(at) >= STABLE_AFTER)
-        {
-            self.failures = 0;
-        }
-        self.connected_at = None;
-    }
-
     /// The host said the network changed while waiting: the earliest time the next attempt may
     /// start instead of the end of the delay ([`WAKE_FLOOR`] after the last attempt).
     pub fn earliest_after_wake(&self, now: Time) -> Time {
@@ -183,28 +172,6 @@ mod tests {
             p.earliest_after_wake(Time::from_millis(9000)),
             Time::from_millis(9000)
         );
-    }
-
-    #[test]
-    fn a_healthy_reestablish_after_a_stable_connection_resets_the_backoff() {
-        let _watchdog = crate::test_watchdog::arm();
-        let mut p = policy();
-        for _ in 0..10 {
-            p.failed(Time::ZERO);
-        }
-        p.connected(Time::ZERO);
-        p.reestablished(Time::ZERO + STABLE_AFTER);
-        let delay = p.failed(Time::ZERO + STABLE_AFTER);
-        assert!(delay <= Duration::from_millis(1000), "{delay:?}");
-        // A re-establish of a connection that was up only briefly keeps the backoff grown.
-        let mut q = policy();
-        for _ in 0..10 {
-            q.failed(Time::ZERO);
-        }
-        q.connected(Time::ZERO);
-        q.reestablished(Time::from_millis(100));
-        let delay = q.failed(Time::from_millis(100));
-        assert!(delay >= Duration::from_secs(2), "{delay:?}");
     }
 
     #[test]

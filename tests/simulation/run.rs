@@ -1154,7 +1154,6 @@ impl<'w> Sim<'w> {
         let now = self.now;
         match end {
             SessionEnd::Reestablish => {
-                self.hubs[hub].reconnect.reestablished(now);
                 self.hit("socket re-established");
                 self.attempt(hub);
             }
