@@ -20,6 +20,7 @@ Prints one line per check and "N passed, N failed" last; exits 1 on any failure.
 import gzip
 import io
 import json
+import os
 import re
 import sys
 import tarfile
@@ -35,6 +36,7 @@ PLUGINS = {
     "Plugins/Android/arm64-v8a/libxo_tracker.so": ({"Android: Android": ["CPU: ARM64"]}, [b"\x7fELF"]),
     "Plugins/Android/armeabi-v7a/libxo_tracker.so": ({"Android: Android": ["CPU: ARMv7"]}, [b"\x7fELF"]),
     "Plugins/iOS/libxo_tracker.a": ({"iPhone: iOS": []}, [b"!<arch>\n"]),
+    "Plugins/iOS/Simulator/libxo_tracker.a": ({"iPhone: iOS": []}, [b"!<arch>\n"]),
 }
 REQUIRED_FILES = ["package.json", "LICENSE.md", "README.md", "CHANGELOG.md", "Runtime/Xo.Tracker.asmdef",
                   "Editor/Xo.Tracker.Editor.asmdef"]
@@ -168,6 +170,13 @@ def validate(data, c, version=None, require_all=False):
                 c.check(re.search(r"^\s+" + re.escape(setting) + r"\s*$", block, re.M) is not None,
                         "%s.meta: %s has %s" % (p, platform, setting))
         c.check(re.search(r"Exclude WebGL: 1", text) is not None, "%s.meta excludes WebGL" % p)
+    # Both iOS libraries are enabled for iOS; the Editor's XoTrackerIosSdk (found by their GUIDs)
+    # lets the one of the build's Target SDK into the Xcode project.
+    selector = (pkg.get("Editor/XoTrackerIosSdk.cs") or b"").decode("utf-8", "replace")
+    for p in (p for p in plugins if p.startswith("Plugins/iOS/")):
+        g = re.search(r"^guid: ([0-9a-f]{32})\s*$", (pkg.get(p + ".meta") or b"").decode("utf-8", "replace"), re.M)
+        c.check(g is not None and ('"%s"' % g.group(1)) in selector,
+                "%s: the Editor's iOS SDK selector knows its GUID" % p)
 
 
 def retar(data, mutate):
@@ -187,11 +196,37 @@ def retar(data, mutate):
     return out.getvalue()
 
 
+def with_every_plugin(files):
+    """Adds every platform's library (a stand-in with the right magic number) with the .meta
+    files the package ships from Tools~/plugin-meta: the release's layout, checkable here."""
+    metas = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "csharp", "Tools~", "plugin-meta")
+    for path, (_, magics) in PLUGINS.items():
+        files["package/" + path] = magics[0] + bytes(64)
+        parts = path.split("/")
+        for i in range(1, len(parts) + 1):
+            with open(os.path.join(metas, *parts[:i]) + ".meta", "rb") as f:
+                files["package/" + "/".join(parts[:i]) + ".meta"] = f.read()
+
+
 def self_test(data):
     c = Checker()
     good = Checker(quiet=True)
     validate(data, good)
     c.check(good.failed == 0 and good.passed > 20, "self-test: the real tarball passes (%d checks)" % good.passed)
+    full = Checker(quiet=True)
+    validate(retar(data, with_every_plugin), full, require_all=True)
+    c.check(full.failed == 0 and full.passed > good.passed,
+            "self-test: with every platform's library and its shipped .meta, --require-all-plugins passes (%d checks, %d failed)"
+            % (full.passed, full.failed))
+
+    def unknown_ios_guid(files):
+        with_every_plugin(files)
+        meta = "package/Plugins/iOS/Simulator/libxo_tracker.a.meta"
+        files[meta] = re.sub(rb"guid: [0-9a-f]{32}", b"guid: " + b"0" * 32, files[meta])
+
+    result = Checker(quiet=True)
+    validate(retar(data, unknown_ios_guid), result, require_all=True)
+    c.check(result.failed > 0, "self-test: rejects an iOS library the iOS SDK selector does not know")
 
     def plugin(files):
         return next(n for n in files if n.startswith("package/Plugins/") and files[n] is not None and not n.endswith(".meta"))

@@ -86,6 +86,7 @@ place x86_64-apple-darwin/release/libxo_tracker.dylib macOS/libxo_tracker.dylib
 place aarch64-linux-android/release/libxo_tracker.so Android/arm64-v8a/libxo_tracker.so
 place armv7-linux-androideabi/release/libxo_tracker.so Android/armeabi-v7a/libxo_tracker.so
 place aarch64-apple-ios/release/libxo_tracker.a iOS/libxo_tracker.a
+place aarch64-apple-ios-sim/release/libxo_tracker.a iOS/Simulator/libxo_tracker.a # arm64 + x86_64 simulator
 
 upm_tarball() { # <package folder> <output .tgz>: what `npm pack` makes and Unity's "Add package from tarball" reads
   local stage

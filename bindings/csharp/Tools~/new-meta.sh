@@ -74,9 +74,9 @@ plugin_importer() {
 (
 cd Tools~/plugin-meta
 mkdir -p Plugins/Windows/x86_64 Plugins/macOS Plugins/Linux/x86_64 Plugins/Android/arm64-v8a \
-  Plugins/Android/armeabi-v7a Plugins/iOS
+  Plugins/Android/armeabi-v7a Plugins/iOS/Simulator
 for d in Plugins Plugins/Windows Plugins/Windows/x86_64 Plugins/macOS Plugins/Linux Plugins/Linux/x86_64 \
-  Plugins/Android Plugins/Android/arm64-v8a Plugins/Android/armeabi-v7a Plugins/iOS; do
+  Plugins/Android Plugins/Android/arm64-v8a Plugins/Android/armeabi-v7a Plugins/iOS Plugins/iOS/Simulator; do
   write_meta "$d" "$(importer_for "$d")"$'\n'
 done
 write_meta Plugins/Windows/x86_64/xo_tracker.dll "$(plugin_importer "Editor Win64" "Windows x86_64" 1 0 0 "" 0)"$'\n'
@@ -85,6 +85,9 @@ write_meta Plugins/Linux/x86_64/libxo_tracker.so "$(plugin_importer "Editor Linu
 write_meta Plugins/Android/arm64-v8a/libxo_tracker.so "$(plugin_importer "Android" "" 0 0 0 ARM64 0)"$'\n'
 write_meta Plugins/Android/armeabi-v7a/libxo_tracker.so "$(plugin_importer "Android" "" 0 0 0 ARMv7 0)"$'\n'
 write_meta Plugins/iOS/libxo_tracker.a "$(plugin_importer "iOS" "" 0 0 0 "" 1)"$'\n'
+# The simulator SDK's library (arm64 + x86_64). Both iOS libraries are enabled for iOS; the
+# Editor's XoTrackerIosSdk includes the one that matches Player Settings > Target SDK.
+write_meta Plugins/iOS/Simulator/libxo_tracker.a "$(plugin_importer "iOS" "" 0 0 0 "" 1)"$'\n'
 )
 
 # Every other asset and folder Unity imports (hidden files and folders ending in ~ are skipped).

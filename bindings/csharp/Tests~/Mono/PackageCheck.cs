@@ -23,6 +23,7 @@ namespace Xo.Tracker.Tests
             { "Plugins/Android/arm64-v8a/libxo_tracker.so", new[] { "Android: Android", "CPU: ARM64" } },
             { "Plugins/Android/armeabi-v7a/libxo_tracker.so", new[] { "Android: Android", "CPU: ARMv7" } },
             { "Plugins/iOS/libxo_tracker.a", new[] { "iPhone: iOS" } },
+            { "Plugins/iOS/Simulator/libxo_tracker.a", new[] { "iPhone: iOS" } },
         };
 
         public static string PackageVersion { get; private set; }
@@ -44,6 +45,13 @@ namespace Xo.Tracker.Tests
             var linkGuid = Guid(File.ReadAllText(Path.Combine(root, "Runtime/link.xml.meta")));
             var processor = File.ReadAllText(Path.Combine(root, "Editor/XoTrackerLinkXml.cs"));
             T.Check(processor.Contains("\"" + linkGuid + "\""), "the link.xml processor names link.xml's GUID " + linkGuid);
+            var sdkSelector = File.ReadAllText(Path.Combine(root, "Editor/XoTrackerIosSdk.cs"));
+            foreach (var library in new[] { "Plugins/iOS/libxo_tracker.a", "Plugins/iOS/Simulator/libxo_tracker.a" })
+            {
+                var meta = Path.Combine(root, "Tools~/plugin-meta", library + ".meta");
+                var guid = File.Exists(meta) ? Guid(File.ReadAllText(meta)) : null;
+                T.Check(guid != null && sdkSelector.Contains("\"" + guid + "\""), "the iOS SDK selector names the GUID of " + library);
+            }
             var linkXml = File.ReadAllText(Path.Combine(root, "Runtime/link.xml"));
             T.Check(linkXml.Contains("<assembly fullname=\"Xo.Tracker\" preserve=\"all\""), "link.xml preserves Xo.Tracker");
 

@@ -35,6 +35,8 @@ namespace Xo.Tracker.Tests
             RunInDomain(unityDir, "settings", simPort);
             // The sample's async void methods at play-mode exit and on destroy.
             RunInDomain(unityDir, "sample", simPort);
+            // An iOS build takes the library of Player Settings' Target SDK, or fails with a message.
+            RunInDomain(unityDir, "ios-sdk", simPort);
             // The same sources compiled for WebGL: the API is there, every call says unsupported.
             RunInDomain(Path.Combine(Path.GetDirectoryName(unityDir), "unity-webgl"), "webgl", simPort);
         }
@@ -132,6 +134,11 @@ namespace Xo.Tracker.Tests
                 if (scenario == "statics-reset")
                 {
                     StaticsReset(); // before any hook ran: the fields still hold their initial values
+                    return new[] { T.Passed, T.Failed };
+                }
+                if (scenario == "ios-sdk")
+                {
+                    IosSdk(); // the Editor's build-time choice; no library calls
                     return new[] { T.Passed, T.Failed };
                 }
                 if (scenario == "webgl")

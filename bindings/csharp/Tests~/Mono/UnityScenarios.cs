@@ -138,6 +138,67 @@ namespace Xo.Tracker.Tests
             return dirty != null;
         }
 
+        private void IosSdk()
+        {
+            var editor = Assembly.LoadFrom(Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "Xo.Tracker.Editor.dll"));
+            var selector = editor.GetType("Xo.Tracker.Editor.XoTrackerIosSdk", true);
+            T.Check(selector.IsDefined(typeof(UnityEditor.InitializeOnLoadAttribute), false),
+                "[InitializeOnLoad] registers the rules whenever the Editor loads scripts");
+            var guid = new Func<string, string>(name => (string)selector.GetField(name, BindingFlags.Static | BindingFlags.NonPublic).GetValue(null));
+            // Installed as a package: both libraries, found by the GUIDs of their .meta files.
+            const string devicePath = "Packages/com.xo.tracker/Plugins/iOS/libxo_tracker.a";
+            const string simulatorPath = "Packages/com.xo.tracker/Plugins/iOS/Simulator/libxo_tracker.a";
+            var device = new UnityEditor.PluginImporter { assetPath = devicePath };
+            var simulator = new UnityEditor.PluginImporter { assetPath = simulatorPath };
+            UnityEditor.AssetDatabase.SimulatedGuids[guid("DeviceLibraryGuid")] = devicePath;
+            UnityEditor.AssetDatabase.SimulatedGuids[guid("SimulatorLibraryGuid")] = simulatorPath;
+            UnityEditor.AssetImporter.SimulatedImporters[devicePath] = device;
+            UnityEditor.AssetImporter.SimulatedImporters[simulatorPath] = simulator;
+            var processor = (UnityEditor.Build.IPreprocessBuildWithReport)Activator.CreateInstance(selector, true);
+            Action<UnityEditor.BuildTarget> build = target => processor.OnPreprocessBuild(
+                new UnityEditor.Build.Reporting.BuildReport { summary = new UnityEditor.Build.Reporting.BuildSummary { platform = target } });
+
+            UnityEditor.PlayerSettings.iOS.sdkVersion = UnityEditor.iOSSdkVersion.DeviceSDK;
+            build(UnityEditor.BuildTarget.iOS);
+            T.Check(device.ShouldIncludeInBuild() && !simulator.ShouldIncludeInBuild(), "Device SDK: only the device library");
+            UnityEditor.PlayerSettings.iOS.sdkVersion = UnityEditor.iOSSdkVersion.SimulatorSDK;
+            T.Check(!device.ShouldIncludeInBuild() && simulator.ShouldIncludeInBuild(),
+                "Simulator SDK: only the simulator library (the rule reads the setting at build time)");
+
+            // A re-import makes new importers: the next build gives them the rule again.
+            var reimported = new UnityEditor.PluginImporter { assetPath = devicePath };
+            UnityEditor.AssetImporter.SimulatedImporters[devicePath] = reimported;
+            build(UnityEditor.BuildTarget.iOS);
+            T.Check(!reimported.ShouldIncludeInBuild(), "a re-imported library gets the rule at the next build");
+
+            // A package without the simulator library (a local build): the build stops with a message.
+            UnityEditor.AssetImporter.SimulatedImporters.Remove(simulatorPath);
+            var failure = T.Throws<UnityEditor.Build.BuildFailedException>(() => build(UnityEditor.BuildTarget.iOS),
+                "a simulator build without the simulator library");
+            if (failure != null)
+                T.Check(failure.Message.Contains("Plugins/iOS/Simulator/libxo_tracker.a") && failure.Message.Contains("release package"),
+                    "says which library is missing and where to get it: " + failure.Message);
+            Func<UnityEditor.BuildTarget, Exception> failureOf = target =>
+            {
+                try
+                {
+                    build(target);
+                    return null;
+                }
+                catch (Exception e)
+                {
+                    return e;
+                }
+            };
+            UnityEditor.PlayerSettings.iOS.sdkVersion = UnityEditor.iOSSdkVersion.DeviceSDK;
+            T.Check(failureOf(UnityEditor.BuildTarget.iOS) == null, "a device build with the device library goes on");
+            UnityEditor.PlayerSettings.iOS.sdkVersion = UnityEditor.iOSSdkVersion.SimulatorSDK;
+            UnityEditor.AssetImporter.SimulatedImporters.Clear();
+            T.Check(failureOf(UnityEditor.BuildTarget.Android) == null && failureOf(UnityEditor.BuildTarget.StandaloneLinux64) == null,
+                "a build for another platform never fails on missing iOS libraries");
+            UnityEditor.PlayerSettings.iOS.sdkVersion = UnityEditor.iOSSdkVersion.DeviceSDK;
+        }
+
         private void Settings()
         {
             UnityEngine.Resources.SimulatedAssets.Clear();

@@ -419,15 +419,82 @@ namespace UnityEditor
     {
     }
 
+    [AttributeUsage(AttributeTargets.Class)]
+    public sealed class InitializeOnLoadAttribute : Attribute
+    {
+    }
+
+    public enum BuildTarget
+    {
+        StandaloneOSX = 2,
+        StandaloneWindows = 5,
+        iOS = 9,
+        Android = 13,
+        StandaloneWindows64 = 19,
+        WebGL = 20,
+        StandaloneLinux64 = 24,
+    }
+
+    public enum iOSSdkVersion
+    {
+        DeviceSDK = 988,
+        SimulatorSDK = 989,
+    }
+
+    public static class PlayerSettings
+    {
+        public static class iOS
+        {
+            public static iOSSdkVersion sdkVersion { get; set; }
+        }
+    }
+
+    public class AssetImporter : UnityEngine.Object
+    {
+        /// <summary>Importers by asset path (test-only).</summary>
+        public static readonly System.Collections.Generic.Dictionary<string, AssetImporter> SimulatedImporters =
+            new System.Collections.Generic.Dictionary<string, AssetImporter>();
+
+        public string assetPath { get; set; }
+
+        public static AssetImporter GetAtPath(string path)
+        {
+            AssetImporter importer;
+            return SimulatedImporters.TryGetValue(path, out importer) ? importer : null;
+        }
+    }
+
+    public sealed class PluginImporter : AssetImporter
+    {
+        public delegate bool IncludeInBuildDelegate(string path);
+
+        private IncludeInBuildDelegate _include;
+
+        public void SetIncludeInBuildDelegate(IncludeInBuildDelegate includeInBuildDelegate)
+        {
+            _include = includeInBuildDelegate;
+        }
+
+        public bool ShouldIncludeInBuild()
+        {
+            return _include == null || _include(assetPath);
+        }
+    }
+
     public static class AssetDatabase
     {
         /// <summary>Assets by path (test-only).</summary>
         public static readonly System.Collections.Generic.Dictionary<string, UnityEngine.Object> SimulatedAssets =
             new System.Collections.Generic.Dictionary<string, UnityEngine.Object>();
 
+        /// <summary>Asset paths by GUID (test-only).</summary>
+        public static readonly System.Collections.Generic.Dictionary<string, string> SimulatedGuids =
+            new System.Collections.Generic.Dictionary<string, string>();
+
         public static string GUIDToAssetPath(string guid)
         {
-            return "";
+            string path;
+            return SimulatedGuids.TryGetValue(guid, out path) ? path : "";
         }
 
         public static T LoadAssetAtPath<T>(string assetPath) where T : UnityEngine.Object
@@ -469,6 +536,19 @@ namespace UnityEditor.Build
         int callbackOrder { get; }
     }
 
+    public interface IPreprocessBuildWithReport : IOrderedCallback
+    {
+        void OnPreprocessBuild(UnityEditor.Build.Reporting.BuildReport report);
+    }
+
+    public class BuildFailedException : Exception
+    {
+        public BuildFailedException(string message)
+            : base(message)
+        {
+        }
+    }
+
     public interface IUnityLinkerProcessor : IOrderedCallback
     {
         string GenerateAdditionalLinkXmlFile(UnityEditor.Build.Reporting.BuildReport report,
@@ -480,6 +560,12 @@ namespace UnityEditor.Build.Reporting
 {
     public sealed class BuildReport
     {
+        public BuildSummary summary { get; set; }
+    }
+
+    public struct BuildSummary
+    {
+        public UnityEditor.BuildTarget platform { get; set; }
     }
 }
 
