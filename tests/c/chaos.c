@@ -94,36 +94,12 @@ static void on_log(void *userdata, int32_t level, const char *line) {
     pthread_mutex_unlock(&lock);
 }
 
-/* Spawns `path --chaos SEED`, like sim_start with arguments. */
+/* Spawns `path --chaos SEED --ping-secs 2`. */
 static int sim_start_chaos(const char *path, long seed, sim_process *sim) {
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%ld", seed);
-    int to_child[2], from_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0) return -1;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        dup2(to_child[0], 0);
-        dup2(from_child[1], 1);
-        close(to_child[1]);
-        close(from_child[0]);
-        execl(path, path, "--chaos", seed_text, "--ping-secs", "2", (char *)NULL);
-        _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    FILE *out = fdopen(from_child[0], "r");
-    char line[256];
-    if (!out || !fgets(line, sizeof line, out)) return -1;
-    int port = 0;
-    if (sscanf(line, "XO_SIM_LISTENING 127.0.0.1:%d", &port) != 1) return -1;
-    sim->pid = pid;
-    sim->stdin_fd = to_child[1];
-    sim->port = port;
-    snprintf(sim->centrifugo_url, sizeof sim->centrifugo_url, "ws://127.0.0.1:%d/connection/websocket", port);
-    snprintf(sim->legacy_url, sizeof sim->legacy_url, "ws://127.0.0.1:%d/sub/order/status", port);
-    snprintf(sim->api_url, sizeof sim->api_url, "http://127.0.0.1:%d/api", port);
-    return 0;
+    const char *args[] = {"--chaos", seed_text, "--ping-secs", "2", NULL};
+    return sim_start_with(path, args, sim);
 }
 
 static void sleep_ms(long ms) {
@@ -253,7 +229,6 @@ static void run_seed(const char *sim_path, long seed) {
 }
 
 int main(int argc, char **argv) {
-    (void)sim_start; /* sim_control.h's plain start; this pass needs arguments */
     if (argc < 2) {
         fprintf(stderr, "usage: %s <xo-sim path> [seed...]\n", argv[0]);
         return 2;

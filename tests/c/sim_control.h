@@ -23,7 +23,11 @@ typedef struct sim_process {
 } sim_process;
 
 /* Spawns `path`, waits for its "XO_SIM_LISTENING 127.0.0.1:<port>" line. Returns 0 on success. */
-static int sim_start(const char *path, sim_process *sim) {
+/* Spawns `path` with up to 8 extra arguments (`args`, NULL-terminated; NULL for none) and reads
+ * the port it listens on. */
+static int sim_start_with(const char *path, const char *const *args, sim_process *sim) {
+    const char *argv[10] = {path};
+    for (int i = 0; args && args[i] && i < 8; i++) argv[i + 1] = args[i];
     int to_child[2], from_child[2];
     if (pipe(to_child) != 0 || pipe(from_child) != 0) return -1;
     pid_t pid = fork();
@@ -33,7 +37,7 @@ static int sim_start(const char *path, sim_process *sim) {
         dup2(from_child[1], 1);
         close(to_child[1]);
         close(from_child[0]);
-        execl(path, path, (char *)NULL);
+        execv(path, (char *const *)argv);
         _exit(127);
     }
     close(to_child[0]);
@@ -51,6 +55,8 @@ static int sim_start(const char *path, sim_process *sim) {
     snprintf(sim->api_url, sizeof sim->api_url, "http://127.0.0.1:%d/api", port);
     return 0;
 }
+
+static inline int sim_start(const char *path, sim_process *sim) { return sim_start_with(path, NULL, sim); }
 
 /* One HTTP request to the simulator; the response body goes to `body` (NUL-terminated).
  * Returns the HTTP status, or -1. */
