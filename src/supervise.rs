@@ -68,19 +68,24 @@ pub fn quietly<T>(body: impl FnOnce() -> T) -> T {
     body()
 }
 
-/// A future whose every poll runs as supervised code.
-struct Quiet<F> {
-    work: Pin<Box<F>>,
-    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
-    label: &'static str,
+pin_project_lite::pin_project! {
+    /// A future whose every poll runs as supervised code (held inline: no allocation of its own).
+    struct Quiet<F> {
+        #[pin]
+        work: F,
+        label: &'static str,
+    }
 }
 
 impl<F: Future> Future for Quiet<F> {
     type Output = F::Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
         #[cfg(feature = "fault-injection")]
-        let label = self.label;
-        let inner = self.work.as_mut();
+        let label: &'static str = this.label;
+        #[cfg(not(feature = "fault-injection"))]
+        let _ = this.label;
+        let inner = this.work;
         quietly(|| {
             // Every poll resumes the task at one of its await points: a test can fail any of them.
             #[cfg(feature = "fault-injection")]
@@ -94,10 +99,7 @@ impl<F: Future> Future for Quiet<F> {
 /// `Err(text)` (logged, never printed to stderr).
 pub async fn catch<F: Future>(label: &'static str, work: F) -> Result<F::Output, String> {
     install_panic_hook();
-    AssertUnwindSafe(Quiet {
-        work: Box::pin(work),
-        label,
-    })
+    AssertUnwindSafe(Quiet { work, label })
     .catch_unwind()
     .await
     .map_err(|payload| panic_text(payload.as_ref()))
