@@ -100,7 +100,7 @@ impl<F: Future> Future for Quiet<F> {
 pub async fn catch<F: Future>(label: &'static str, work: F) -> Result<F::Output, String> {
     install_panic_hook();
     AssertUnwindSafe(Quiet { work, label })
-    .catch_unwind()
-    .await
-    .map_err(|payload| panic_text(payload.as_ref()))
+        .catch_unwind()
+        .await
+        .map_err(|payload| panic_text(payload.as_ref()))
 }

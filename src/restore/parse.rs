@@ -94,13 +94,42 @@ fn text(v: Option<&Value>) -> Option<String> {
     (s.len() <= MAX_FIELD_BYTES).then_some(s)
 }
 
-fn price(amount: Option<String>, currency: Option<String>) -> Value {
+/// A price in the contents shape, or null without an amount and a currency.
+fn price(
+    amount: Option<String>,
+    before_discount: Option<String>,
+    currency: Option<String>,
+) -> Value {
     match (amount, currency) {
-        (Some(amount), Some(currency)) => {
-            json!({"amount": amount, "amount_without_discount": amount, "currency": currency})
-        }
+        (Some(amount), Some(currency)) => json!({
+            "amount_without_discount": before_discount.unwrap_or_else(|| amount.clone()),
+            "amount": amount,
+            "currency": currency,
+        }),
         _ => Value::Null,
     }
+}
+
+/// One purchased item in the contents shape (both event shapes): none without a SKU; free, and
+/// without a price, when its amount is zero or absent.
+fn item(
+    sku: Option<&Value>,
+    quantity: Option<&Value>,
+    amount: Option<String>,
+    before_discount: Option<String>,
+    currency: Option<String>,
+) -> Option<Value> {
+    let sku = text(sku)?;
+    let quantity = quantity.and_then(Value::as_i64).unwrap_or(1);
+    let free = is_zero(&amount);
+    let price = if free {
+        Value::Null
+    } else {
+        price(amount, before_discount, currency)
+    };
+    Some(
+        json!({"sku": sku, "quantity": quantity, "is_free": free, "price": price, "virtual_price": null}),
+    )
 }
 
 fn is_zero(amount: &Option<String>) -> bool {
@@ -123,24 +152,20 @@ fn order_paid(data: &Value, project_id: i64) -> Option<(i64, Value)> {
         .and_then(Value::as_array)?
         .iter()
         .take(MAX_ITEMS)
-        .filter_map(|item| {
-            let sku = text(item.get("sku"))?;
-            let quantity = item.get("quantity").and_then(Value::as_i64).unwrap_or(1);
-            let amount = text(item.get("amount"));
-            let free = is_zero(&amount);
-            Some(json!({
-                "sku": sku,
-                "quantity": quantity,
-                "is_free": free,
-                "price": if free { Value::Null } else { price(amount, currency.clone()) },
-                "virtual_price": null,
-            }))
+        .filter_map(|i| {
+            item(
+                i.get("sku"),
+                i.get("quantity"),
+                text(i.get("amount")),
+                None,
+                currency.clone(),
+            )
         })
         .collect();
     let total = if order_free {
         Value::Null
     } else {
-        price(amount, currency)
+        price(amount, None, currency)
     };
     Some((
         order_id,
@@ -161,24 +186,19 @@ fn payment(data: &Value, project_id: i64) -> Option<(i64, Value)> {
         .and_then(Value::as_array)?
         .iter()
         .take(MAX_ITEMS)
-        .filter_map(|item| {
-            let sku = text(item.get("sku"))?;
-            let quantity = item.get("quantity").and_then(Value::as_i64).unwrap_or(1);
-            let amount = text(item.pointer("/price/amount"));
-            let before = text(item.pointer("/price_before_discount/amount"));
-            let currency = text(item.pointer("/price/currency"));
-            let free = is_zero(&amount);
-            let price = match (&amount, &currency) {
-                (Some(a), Some(c)) if !free => json!({
-                    "amount": a, "amount_without_discount": before.clone().unwrap_or_else(|| a.clone()), "currency": c
-                }),
-                _ => Value::Null,
-            };
-            Some(json!({"sku": sku, "quantity": quantity, "is_free": free, "price": price, "virtual_price": null}))
+        .filter_map(|i| {
+            item(
+                i.get("sku"),
+                i.get("quantity"),
+                text(i.pointer("/price/amount")),
+                text(i.pointer("/price_before_discount/amount")),
+                text(i.pointer("/price/currency")),
+            )
         })
         .collect();
     let total = price(
         text(data.pointer("/purchase/total/amount")),
+        None,
         text(data.pointer("/purchase/total/currency")),
     );
     let free = items.iter().all(|i| i["is_free"] == true);
