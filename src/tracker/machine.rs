@@ -681,7 +681,8 @@ impl Machine {
                 let paused = now.since(paused_at);
                 self.paused_at = None;
                 self.deadline = self.deadline + paused;
-                self.poll_anchor = self.poll_anchor + paused;
+                // Polling restarts at once (the GET below), and its grid with it.
+                self.poll_anchor = now;
                 self.token_wait_until = self.token_wait_until.map(|t| t + paused);
                 self.not_found_since = self.not_found_since.map(|t| t + paused);
                 self.not_before = self.not_before.map(|t| t + paused);
@@ -920,6 +921,278 @@ mod tests {
         m.handle(Time::from_millis(6100), Input::Fetched(Ok(paid)));
         drain(&mut m);
         assert_eq!(m.poll_timeout(), Some(Time::from_millis(9000)));
+    }
+
+    fn answer(status: Status) -> Input {
+        Input::Fetched(Ok(OrderSnapshot {
+            status,
+            contents: None,
+        }))
+    }
+
+    fn failure(retry_after: Option<Duration>) -> Input {
+        Input::Fetched(Err(ApiError::Transient {
+            info: ErrorInfo::new(ErrorKind::Network, "connection reset"),
+            retry_after,
+        }))
+    }
+
+    fn lost() -> Input {
+        Input::Push(PushEvent::Lost(ErrorInfo::new(
+            ErrorKind::Network,
+            "socket closed",
+        )))
+    }
+
+    fn transports(actions: &[Action]) -> Vec<TransportState> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Emit(e) if e.kind == EventKind::TransportChanged => e.transport,
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn at(ms: u64) -> Time {
+        Time::from_millis(ms)
+    }
+
+    /// The delay before the first contents retry is the backoff's first step (0.5–1 s with the
+    /// defaults), not a later one, for any jitter seed.
+    #[test]
+    fn the_first_contents_retry_waits_the_first_backoff_step() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut longest = Duration::ZERO;
+        for seed in 0..64 {
+            let mut m = machine(false);
+            m.settings.jitter_seed = seed;
+            m.jitter = seed | 1;
+            drain(&mut m);
+            m.handle(at(100), answer(Status::Done)); // done without contents: ask for them
+            assert!(drain(&mut m).contains(&Action::StartFetch));
+            m.handle(at(200), failure(None));
+            drain(&mut m);
+            let retry = m.poll_timeout().expect("a contents retry is scheduled");
+            longest = longest.max(retry.since(at(200)));
+            assert!(
+                retry.since(at(200)) >= Timing::default().backoff_min,
+                "seed {seed}"
+            );
+        }
+        assert!(longest <= 2 * Timing::default().backoff_min, "{longest:?}");
+    }
+
+    /// A Retry-After on a contents request still holds after the app was paused meanwhile (the
+    /// wait moves by the pause).
+    #[test]
+    fn a_contents_retry_after_outlives_a_pause() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        m.handle(at(100), answer(Status::Done));
+        drain(&mut m);
+        m.handle(at(200), failure(Some(Duration::from_secs(5))));
+        m.handle(at(1200), Input::AppActive(false));
+        m.handle(at(2200), Input::AppActive(true));
+        drain(&mut m);
+        assert_eq!(
+            m.poll_timeout(),
+            Some(at(6200)),
+            "5 s after the answer, plus the 1 s pause"
+        );
+        m.handle_timeout(at(6199));
+        assert!(!drain(&mut m).contains(&Action::StartFetch));
+    }
+
+    /// Once `done` is known, socket news is not reported: only the contents matter.
+    #[test]
+    fn waiting_for_contents_reports_no_transport_changes() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(true);
+        drain(&mut m);
+        m.handle(at(50), Input::Push(PushEvent::Connected { fresh: true }));
+        assert_eq!(
+            transports(&drain(&mut m)),
+            [TransportState::SocketConnected]
+        );
+        m.handle(at(100), Input::Push(PushEvent::Status(Status::Done)));
+        drain(&mut m);
+        m.handle(at(150), lost());
+        m.handle(at(160), Input::Push(PushEvent::Connected { fresh: true }));
+        assert_eq!(transports(&drain(&mut m)), []);
+    }
+
+    /// After a pause: a connected socket comes back as re-established; a socket that had failed
+    /// comes back as restored, and polling goes on until it does.
+    #[test]
+    fn resuming_reconnects_and_reports_what_the_socket_was() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(true);
+        drain(&mut m);
+        m.handle(at(10), answer(Status::New));
+        m.handle(at(50), Input::Push(PushEvent::Connected { fresh: true }));
+        m.handle(at(1000), Input::AppActive(false));
+        m.handle(at(2000), Input::AppActive(true));
+        let resumed = drain(&mut m);
+        assert!(resumed.contains(&Action::OpenPush), "{resumed:?}");
+        m.handle(at(2010), answer(Status::New));
+        m.handle(at(2100), Input::Push(PushEvent::Connected { fresh: true }));
+        assert_eq!(
+            transports(&drain(&mut m)),
+            [TransportState::SocketReestablished]
+        );
+
+        m.handle(at(3000), lost());
+        assert_eq!(transports(&drain(&mut m)), [TransportState::Polling]);
+        m.handle(at(4000), Input::AppActive(false));
+        m.handle(at(5000), Input::AppActive(true));
+        assert!(drain(&mut m).contains(&Action::StartFetch));
+        m.handle(at(5010), answer(Status::New));
+        drain(&mut m);
+        let next = m.poll_timeout().expect("still polling");
+        assert!(next <= at(8010), "next GET {next:?}");
+        m.handle_timeout(next);
+        assert!(
+            drain(&mut m).contains(&Action::StartFetch),
+            "polling goes on"
+        );
+        m.handle(next, answer(Status::New));
+        m.handle(next, Input::Push(PushEvent::Connected { fresh: true }));
+        assert_eq!(transports(&drain(&mut m)), [TransportState::SocketRestored]);
+    }
+
+    /// Polling-only: resuming polls again and opens no socket.
+    #[test]
+    fn resuming_without_push_opens_no_socket() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        m.handle(at(10), answer(Status::New));
+        m.handle(at(1000), Input::AppActive(false));
+        m.handle(at(2000), Input::AppActive(true));
+        let actions = drain(&mut m);
+        assert!(actions.contains(&Action::StartFetch), "{actions:?}");
+        assert!(!actions.contains(&Action::OpenPush), "{actions:?}");
+    }
+
+    /// After a resume the polling grid starts at the resume's GET: a slow answer to it is
+    /// followed by the grid's next tick from there.
+    #[test]
+    fn the_polling_grid_restarts_at_resume() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        m.handle(at(10), answer(Status::New));
+        m.handle(at(1000), Input::AppActive(false));
+        m.handle(at(11_200), Input::AppActive(true));
+        assert!(drain(&mut m).contains(&Action::StartFetch));
+        m.handle(at(15_000), answer(Status::Paid)); // 3.8 s: past one interval
+        drain(&mut m);
+        assert_eq!(m.poll_timeout(), Some(at(17_200)));
+    }
+
+    /// The pause does not count towards the overall deadline.
+    #[test]
+    fn a_pause_moves_the_overall_deadline() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        let deadline = Time::ZERO + Timing::default().overall_deadline;
+        m.handle(at(10), answer(Status::New));
+        m.handle(at(20), Input::AppActive(false));
+        let resume = deadline + Duration::from_secs(60);
+        m.handle(resume, Input::AppActive(true));
+        m.handle_timeout(resume);
+        let actions = drain(&mut m);
+        assert!(
+            !actions.iter().any(|a| matches!(a, Action::Finish(_))),
+            "{actions:?}"
+        );
+        m.handle(resume, answer(Status::Done));
+        m.handle(
+            resume,
+            Input::Fetched(Ok(OrderSnapshot {
+                status: Status::Done,
+                contents: Some("{}".into()),
+            })),
+        );
+        assert!(drain(&mut m)
+            .iter()
+            .any(|a| matches!(a, Action::Finish(e) if e.outcome == Outcome::Done)));
+    }
+
+    /// A 404 seen before a pause is confirmed only after the confirmation window of running
+    /// time: the pause does not count.
+    #[test]
+    fn a_pause_does_not_count_towards_the_not_found_window() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        let not_found = || {
+            Input::Fetched(Err(ApiError::NotFound(ErrorInfo::new(
+                ErrorKind::NotFound,
+                "HTTP 404",
+            ))))
+        };
+        m.handle(at(100), not_found());
+        m.handle(at(600), Input::AppActive(false));
+        m.handle(at(60_000), Input::AppActive(true));
+        assert!(drain(&mut m).contains(&Action::StartFetch));
+        m.handle(at(60_010), not_found()); // 510 ms of running time since the first 404
+        let actions = drain(&mut m);
+        assert!(
+            !actions.iter().any(|a| matches!(a, Action::Finish(_))),
+            "{actions:?}"
+        );
+    }
+
+    /// A socket that connects while a 404 waits for confirmation does not cancel the confirming
+    /// GET.
+    #[test]
+    fn a_socket_connecting_keeps_the_not_found_confirmation() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(true);
+        drain(&mut m);
+        m.handle(
+            at(100),
+            Input::Fetched(Err(ApiError::NotFound(ErrorInfo::new(
+                ErrorKind::NotFound,
+                "HTTP 404",
+            )))),
+        );
+        m.handle(at(200), Input::Push(PushEvent::Connected { fresh: false }));
+        drain(&mut m);
+        assert_eq!(m.poll_timeout(), Some(at(1100)), "the confirming GET");
+    }
+
+    /// A 401 to a request sent with the token the host has just replaced says nothing about the
+    /// new token: ask again at once, without asking the host for yet another token.
+    #[test]
+    fn a_401_to_the_replaced_token_asks_again_with_the_new_one() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        m.handle(
+            at(100),
+            Input::TokenUpdated(Token::new("tests-token-new-9876543210").unwrap()),
+        );
+        drain(&mut m);
+        m.handle(
+            at(200),
+            Input::Fetched(Err(ApiError::Unauthorized(ErrorInfo::new(
+                ErrorKind::Unauthorized,
+                "HTTP 401",
+            )))),
+        );
+        let actions = drain(&mut m);
+        assert!(actions.contains(&Action::StartFetch), "{actions:?}");
+        assert!(
+            !actions
+                .iter()
+                .any(|a| matches!(a, Action::Emit(e) if e.kind == EventKind::TokenExpired)),
+            "{actions:?}"
+        );
     }
 
     #[test]
