@@ -15,6 +15,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
+// Largest response body read; anything longer is refused.
+#define MAX_BODY_BYTES (256 * 1024)
+
 // The version of this C ABI. It changes only when an existing declaration changes incompatibly;
 // new functions and new fields at the end of versioned structs do not change it.
 #define XO_ABI_VERSION 1

@@ -14,7 +14,7 @@ use crate::net::Network;
 use crate::secret::Token;
 
 /// Largest response body read; anything longer is refused.
-pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// What one successful request says about an order.
 #[derive(Clone, Debug, PartialEq, Eq)]

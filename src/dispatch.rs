@@ -346,6 +346,18 @@ mod tests {
         })
     }
 
+    /// Dropping a dispatcher (an engine that is gone) ends its callback thread.
+    #[test]
+    fn dropping_the_dispatcher_ends_its_callback_thread() {
+        let _watchdog = crate::test_watchdog::arm();
+        let dispatcher = Dispatcher::new(Delivery::Direct);
+        let thread = lock(&dispatcher.thread)
+            .take()
+            .expect("direct delivery has a callback thread");
+        drop(dispatcher);
+        thread.join().expect("the callback thread ended cleanly");
+    }
+
     #[test]
     fn the_last_event_unregisters_and_later_events_are_dropped() {
         let _watchdog = crate::test_watchdog::arm();

@@ -415,3 +415,71 @@ async fn a_hostile_api_with_huge_retry_after_and_token_echo_still_gets_a_clean_d
     }
     let _ = ErrorKind::RateLimited;
 }
+
+/// An HTTP server answering every request with `body` (200, JSON).
+async fn fixed_body_api(body: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api", listener.local_addr().unwrap());
+    let body = Arc::new(body);
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 16 * 1024];
+                loop {
+                    let mut read = 0;
+                    loop {
+                        match tcp.read(&mut buffer[read..]).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => read += n,
+                        }
+                        if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                            break;
+                        }
+                    }
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if tcp.write_all(head.as_bytes()).await.is_err()
+                        || tcp.write_all(body.as_bytes()).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    base
+}
+
+/// A Get order body of exactly the 256 KiB limit is read; one byte more is refused as a
+/// protocol error (and never parsed).
+#[tokio::test(start_paused = true)]
+async fn an_order_body_at_the_size_limit_is_read_and_one_byte_more_is_refused() {
+    let _watchdog = common::watchdog::arm();
+    let h = Harness::start(Transport::PollingOnly).await;
+    let done = r#"{"order_id":58,"status":"done","content":{"price":null,"virtual_price":null,"is_free":true,"items":[]}}"#;
+    for extra in [0, 1] {
+        let size = xo_tracker::api::MAX_BODY_BYTES + extra;
+        let body = format!("{done}{}", " ".repeat(size - done.len()));
+        let mut config = common::config_for(&h.sim, Transport::PollingOnly);
+        config.api_base_url = fixed_body_api(body).await;
+        let engine = Engine::new(config, tokio::runtime::Handle::current()).unwrap();
+        let (listener, mut rec) = common::recorder();
+        engine
+            .check(58, xo_tracker::Token::new(common::TOKEN).unwrap(), listener)
+            .unwrap();
+        let events = rec.until_last().await;
+        let last = events.last().unwrap();
+        if extra == 0 {
+            assert_eq!(last.outcome, Outcome::Done, "{events:#?}");
+        } else {
+            assert_eq!(last.outcome, Outcome::Failed, "{events:#?}");
+            let error = last.error.as_ref().expect("a reason");
+            assert_eq!(error.kind, ErrorKind::Protocol, "{error:?}");
+            assert!(error.message.contains("larger than"), "{error:?}");
+        }
+    }
+}

@@ -358,6 +358,7 @@ async fn many_orders_share_one_centrifugo_connection() {
         );
         recorders.push(h.track(id).1);
     }
+    assert_eq!(h.engine.active(), 50, "every tracker is running");
     for rec in &mut recorders {
         assert_eq!(outcome(&rec.until_last().await), Outcome::Done);
     }
@@ -847,4 +848,15 @@ async fn check_order_with_a_refused_token_reports_unauthorized_at_once() {
         1,
         "a 401 is not retried"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_engine_is_its_clones_and_no_other() {
+    let _watchdog = common::watchdog::arm();
+    let h = Harness::start(Transport::PollingOnly).await;
+    let config = common::config_for(&h.sim, Transport::PollingOnly);
+    let other = xo_tracker::Engine::new(config, tokio::runtime::Handle::current()).unwrap();
+    assert!(h.engine.is(&h.engine.clone()));
+    assert!(!h.engine.is(&other));
+    assert!(!other.is(&h.engine));
 }
