@@ -315,6 +315,25 @@ async fn json_in_binary_websocket_frames_is_understood() {
     assert_eq!(connects.load(Ordering::SeqCst), 1, "{events:#?}");
 }
 
+/// Reads one request's head (these servers get GETs without a body); None when the peer is gone.
+async fn request_head(tcp: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut read = 0;
+    loop {
+        match tcp.read(&mut buffer[read..]).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => read += n,
+        }
+        let text = String::from_utf8_lossy(&buffer[..read]);
+        if text.contains("\r\n\r\n") {
+            return Some(text.into_owned());
+        }
+        if read == buffer.len() {
+            return None;
+        }
+    }
+}
+
 /// An HTTP server answering every Get order with 429, `Retry-After: <retry_after>` and an error
 /// text echoing the bearer token, `limited` times; then `done`.
 async fn hostile_api(limited: u32, retry_after: &'static str) -> (String, Arc<AtomicU32>) {
@@ -327,18 +346,9 @@ async fn hostile_api(limited: u32, retry_after: &'static str) -> (String, Arc<At
             let _ = tcp.set_nodelay(true);
             let counted = counted.clone();
             tokio::spawn(async move {
-                let mut buffer = vec![0u8; 16 * 1024];
                 loop {
-                    let mut read = 0;
-                    let head = loop {
-                        match tcp.read(&mut buffer[read..]).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => read += n,
-                        }
-                        let text = String::from_utf8_lossy(&buffer[..read]).to_string();
-                        if text.contains("\r\n\r\n") {
-                            break text;
-                        }
+                    let Some(head) = request_head(&mut tcp).await else {
+                        return;
                     };
                     let token = head
                         .lines()
@@ -426,18 +436,7 @@ async fn fixed_body_api(body: String) -> String {
             let _ = tcp.set_nodelay(true);
             let body = body.clone();
             tokio::spawn(async move {
-                let mut buffer = vec![0u8; 16 * 1024];
-                loop {
-                    let mut read = 0;
-                    loop {
-                        match tcp.read(&mut buffer[read..]).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => read += n,
-                        }
-                        if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                            break;
-                        }
-                    }
+                while request_head(&mut tcp).await.is_some() {
                     let head = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
                         body.len()
