@@ -265,9 +265,11 @@ impl Engine {
     }
 
     /// Whether anything is unfinished: running trackers or checks, or handles whose last event
-    /// has not been delivered yet (queued delivery).
+    /// has not been delivered yet (queued delivery). A task is registered before it is spawned
+    /// and leaves the task list before its handle is freed (`spawn`, `cancel`), so the handles
+    /// say it all.
     pub fn has_work(&self) -> bool {
-        self.active() > 0 || self.shared.dispatcher.registered() > 0
+        self.shared.dispatcher.registered() > 0
     }
 
     /// How many shared Centrifugo connections are open or opening.

@@ -359,6 +359,13 @@ async fn many_orders_share_one_centrifugo_connection() {
         recorders.push(h.track(id).1);
     }
     assert_eq!(h.engine.active(), 50, "every tracker is running");
+    for _ in 0..50 {
+        if h.engine.centrifugo_connections() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await; // virtual time: the connect runs
+    }
+    assert_eq!(h.engine.centrifugo_connections(), 1, "one shared connection");
     for rec in &mut recorders {
         assert_eq!(outcome(&rec.until_last().await), Outcome::Done);
     }
