@@ -365,7 +365,11 @@ async fn many_orders_share_one_centrifugo_connection() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await; // virtual time: the connect runs
     }
-    assert_eq!(h.engine.centrifugo_connections(), 1, "one shared connection");
+    assert_eq!(
+        h.engine.centrifugo_connections(),
+        1,
+        "one shared connection"
+    );
     for rec in &mut recorders {
         assert_eq!(outcome(&rec.until_last().await), Outcome::Done);
     }

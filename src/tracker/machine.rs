@@ -1195,6 +1195,25 @@ mod tests {
         );
     }
 
+    /// A host-asked GET just before the grid's first tick, answered on that tick, is followed by
+    /// the next tick, a full interval later (the tick it landed on is spent).
+    #[test]
+    fn an_answer_on_the_first_tick_moves_on_to_the_next() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(true);
+        drain(&mut m);
+        m.handle(at(10), answer(Status::New));
+        m.handle(at(1000), lost());
+        drain(&mut m);
+        let first = m.poll_timeout().expect("the first polling GET");
+        assert!(first >= at(3000), "{first:?}");
+        m.handle(first - Duration::from_millis(100), Input::NetworkChanged);
+        assert!(drain(&mut m).contains(&Action::StartFetch));
+        m.handle(first, answer(Status::New));
+        drain(&mut m);
+        assert_eq!(m.poll_timeout(), Some(first + Duration::from_secs(3)));
+    }
+
     #[test]
     fn cancel_stops_without_a_final_event() {
         let _watchdog = crate::test_watchdog::arm();
