@@ -1214,6 +1214,24 @@ mod tests {
         assert_eq!(m.poll_timeout(), Some(first + Duration::from_secs(3)));
     }
 
+    /// A failed first GET's retry stays scheduled when the socket connects (its backoff is
+    /// shorter than the poll interval the connect's own GET would wait).
+    #[test]
+    fn a_pending_retry_survives_the_socket_connecting() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(true);
+        drain(&mut m);
+        m.handle(at(10), failure(None));
+        m.handle(at(20), Input::Push(PushEvent::Connected { fresh: true }));
+        drain(&mut m);
+        let retry = m.poll_timeout().expect("the retry");
+        assert!(
+            retry <= at(10) + 2 * Timing::default().backoff_min,
+            "the retry after {:?}, not a poll interval",
+            retry.since(at(10))
+        );
+    }
+
     #[test]
     fn cancel_stops_without_a_final_event() {
         let _watchdog = crate::test_watchdog::arm();
