@@ -871,3 +871,24 @@ async fn an_engine_is_its_clones_and_no_other() {
     assert!(!h.engine.is(&other));
     assert!(!other.is(&h.engine));
 }
+
+#[tokio::test(start_paused = true)]
+async fn order_ids_must_be_positive() {
+    let _watchdog = common::watchdog::arm();
+    let h = Harness::start(Transport::PollingOnly).await;
+    for id in [0, -1, i64::MIN] {
+        let token = || xo_tracker::Token::new(common::TOKEN).unwrap();
+        let tracked = h.engine.track(id, token(), common::recorder().0);
+        assert!(
+            matches!(&tracked, Err(xo_tracker::Error::InvalidArgument(m)) if m.contains("positive")),
+            "track {id}: {:?}",
+            tracked.err()
+        );
+        let checked = h.engine.check(id, token(), common::recorder().0);
+        assert!(
+            matches!(checked, Err(xo_tracker::Error::InvalidArgument(_))),
+            "check {id}"
+        );
+    }
+    assert_eq!(h.engine.active(), 0, "nothing started");
+}

@@ -1232,6 +1232,28 @@ mod tests {
         );
     }
 
+    /// A pause does not use up the window for the contents of a pushed `done`.
+    #[test]
+    fn a_pause_does_not_use_up_the_contents_window() {
+        let _watchdog = crate::test_watchdog::arm();
+        let mut m = machine(false);
+        drain(&mut m);
+        m.handle(at(100), answer(Status::Done));
+        drain(&mut m);
+        m.handle(at(200), Input::AppActive(false));
+        m.handle(at(60_200), Input::AppActive(true));
+        m.handle_timeout(at(60_200));
+        let actions = drain(&mut m);
+        assert!(
+            !actions.iter().any(|a| matches!(a, Action::Finish(_))),
+            "{actions:?}"
+        );
+        assert!(
+            actions.contains(&Action::StartFetch),
+            "the contents GET again"
+        );
+    }
+
     #[test]
     fn cancel_stops_without_a_final_event() {
         let _watchdog = crate::test_watchdog::arm();
