@@ -59,3 +59,48 @@ fn header_guards_every_stdc_version_test() {
         "an unguarded __STDC_VERSION__ breaks -Wundef (MSVC C4668)"
     );
 }
+
+/// ABI 1's result codes are frozen: a game built against an earlier header compares against
+/// these numbers (the header alone cannot show a change, it is regenerated from the same enum).
+#[test]
+fn abi_1_result_codes_are_frozen() {
+    let _watchdog = watchdog::arm();
+    use xo_tracker::ffi::xo_result as r;
+    let frozen = [
+        (r::Ok, 0),
+        (r::NullArgument, -1),
+        (r::InvalidArgument, -2),
+        (r::InvalidUtf8, -3),
+        (r::NotConfigured, -4),
+        (r::UnknownHandle, -5),
+        (r::Busy, -6),
+        (r::InCallback, -7),
+        (r::Panic, -8),
+        (r::Internal, -9),
+        (r::Network, -20),
+        (r::Timeout, -21),
+        (r::Http, -22),
+        (r::Unauthorized, -23),
+        (r::NotFound, -24),
+        (r::Protocol, -25),
+        (r::RateLimited, -26),
+        (r::SocketRejected, -27),
+        (r::UnknownOrder, -40),
+        (r::AlreadyAcknowledged, -41),
+        (r::JournalUnavailable, -42),
+    ];
+    for (code, value) in frozen {
+        assert_eq!(code as i32, value, "{code:?}");
+    }
+    assert_eq!(xo_tracker::ffi::xo_abi_version(), 1);
+}
+
+/// `xo_acknowledge` refuses an order id that is not positive, before anything else.
+#[test]
+fn acknowledge_refuses_order_ids_that_are_not_positive() {
+    let _watchdog = watchdog::arm();
+    use xo_tracker::ffi::{journal::xo_acknowledge, xo_result};
+    for id in [0, -1, i64::MIN] {
+        assert_eq!(xo_acknowledge(id), xo_result::InvalidArgument, "{id}");
+    }
+}

@@ -74,5 +74,16 @@ async fn environment_proxies_apply_to_socket_and_http() {
         !peers.is_empty() && peers.iter().all(|p| *p != PROXY_EGRESS),
         "NO_PROXY was ignored: {peers:?}"
     );
+
+    // Loopback test mode (ws://, http:// to the simulator) ignores the environment: proxies that
+    // refuse every connection change nothing.
+    clear_proxy_env();
+    for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        std::env::set_var(name, "socks5://127.0.0.1:9");
+    }
+    let site = Site::start(None).await;
+    let e = Engine::new(site.config(), tokio::runtime::Handle::current()).expect("engine");
+    tracks_over_the_socket(&site, &e, 67).await;
+    assert_eq!(checks_over_http(&site, &e, 68).await.outcome, Outcome::Done);
     clear_proxy_env();
 }

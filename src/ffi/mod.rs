@@ -6,7 +6,7 @@
 mod android;
 mod contents;
 mod guard;
-mod journal;
+pub mod journal;
 pub mod types;
 
 use std::ffi::{c_char, c_void, CString};
