@@ -378,6 +378,29 @@ impl Drop for HubSubscription {
 mod tests {
     use super::*;
 
+    /// Centrifugo's connect error codes: below 100 (and any `temporary` one) retry, 109 asks for
+    /// a token, 100 and above refuse these credentials.
+    #[test]
+    fn connect_errors_split_at_code_100() {
+        let _watchdog = crate::test_watchdog::arm();
+        let end = |code, temporary| connect_error_end(code, temporary, format!("code {code}"));
+        for code in [0, 1, 2, 99] {
+            assert!(matches!(end(code, false), SessionEnd::Lost(_)), "{code}");
+        }
+        for code in [100, 101, 103, 3500, u32::MAX] {
+            assert!(
+                matches!(end(code, false), SessionEnd::Rejected(_)),
+                "{code}"
+            );
+            assert!(
+                matches!(end(code, true), SessionEnd::Lost(_)),
+                "{code} temporary"
+            );
+        }
+        assert!(matches!(end(109, false), SessionEnd::TokenExpired(_)));
+        assert!(matches!(end(109, true), SessionEnd::TokenExpired(_)));
+    }
+
     fn decode(text: &str) -> Vec<Inbound> {
         let mut out = Vec::new();
         decode_frame(text, &mut out);
