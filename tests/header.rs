@@ -89,9 +89,24 @@ fn abi_1_result_codes_are_frozen() {
         (r::AlreadyAcknowledged, -41),
         (r::JournalUnavailable, -42),
     ];
+    let unknown = xo_tracker::ffi::xo_result_string(1);
+    let text = |code: i32| {
+        unsafe { std::ffi::CStr::from_ptr(xo_tracker::ffi::xo_result_string(code)) }
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut texts = std::collections::HashSet::new();
     for (code, value) in frozen {
         assert_eq!(code as i32, value, "{code:?}");
+        assert_ne!(
+            xo_tracker::ffi::xo_result_string(value),
+            unknown,
+            "{code:?} has its text"
+        );
+        assert!(texts.insert(text(value)), "{code:?}: a text of its own");
     }
+    assert_eq!(text(1), "unknown result code");
     assert_eq!(xo_tracker::ffi::xo_abi_version(), 1);
 }
 

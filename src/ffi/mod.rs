@@ -533,6 +533,8 @@ unsafe fn read_config(ptr: *const xo_config) -> Result<Config, xo_result> {
 
 #[cfg(test)]
 mod tests {
+    use super::c_string;
+
     #[test]
     fn header_constants_match_the_core() {
         let _watchdog = crate::test_watchdog::arm();
@@ -543,5 +545,13 @@ mod tests {
             super::XO_MAX_TEXT_BYTES as usize,
             crate::contents::MAX_TEXT_BYTES
         );
+    }
+
+    /// Texts reach C NUL-free and whole (a NUL would cut them short there).
+    #[test]
+    fn c_strings_keep_the_text_without_nuls() {
+        let _watchdog = crate::test_watchdog::arm();
+        assert_eq!(c_string("socket lost").to_str().unwrap(), "socket lost");
+        assert_eq!(c_string("a\0b").to_str().unwrap(), "a b");
     }
 }

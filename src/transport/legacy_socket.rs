@@ -104,6 +104,22 @@ pub fn subscribe(
 mod tests {
     use super::*;
 
+    /// The legacy socket carries no credentials: its server text is quoted as it is, bounded.
+    #[test]
+    fn server_text_is_quoted_bounded() {
+        let _watchdog = crate::test_watchdog::arm();
+        let protocol = LegacyProtocol {
+            url: "ws://127.0.0.1:1/sub/order/status".into(),
+        };
+        assert_eq!(protocol.redact("going away"), "going away");
+        let long = protocol.redact(&"x".repeat(5000));
+        assert!(
+            long.starts_with("xxx") && long.chars().count() <= 201,
+            "{}",
+            long.len()
+        );
+    }
+
     #[test]
     fn decodes_legacy_messages() {
         let _watchdog = crate::test_watchdog::arm();

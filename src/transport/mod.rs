@@ -160,9 +160,9 @@ pub trait Protocol: Send + Sync + 'static {
     fn decode(&self, text: &str, out: &mut Vec<Inbound>);
 
     /// Server-provided text (close and disconnect reasons, error messages) made safe to log and
-    /// report: a server that echoes the credentials must not leak them.
+    /// report: bounded, and (for a protocol that carries credentials) without them.
     fn redact(&self, text: &str) -> String {
-        text.to_owned()
+        crate::limits::quote(text, None)
     }
 }
 
