@@ -184,32 +184,49 @@ fn describe_request_error(e: &reqwest::Error) -> String {
     format!("order request failed: {text}")
 }
 
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+/// Why a capped body read stopped.
+pub(crate) enum BodyError {
+    /// The body is longer than the cap (the rest is not read).
+    TooLarge,
+    /// Reading it failed.
+    Read(reqwest::Error),
+}
+
+/// Reads a response body of at most `max` bytes, refusing a longer one as soon as it shows.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, BodyError> {
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(transient(
-                        ErrorKind::Protocol,
-                        response.status().as_u16(),
-                        format!("order response body is larger than {MAX_BODY_BYTES} bytes"),
-                        None,
-                    ));
+                if body.len() + chunk.len() > max {
+                    return Err(BodyError::TooLarge);
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
-            Err(e) => {
-                return Err(transient(
-                    request_error_kind(&e),
-                    0,
-                    describe_request_error(&e),
-                    None,
-                ))
-            }
+            Err(e) => return Err(BodyError::Read(e)),
         }
     }
+}
+
+async fn read_body(response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+    let status = response.status().as_u16();
+    read_capped(response, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => transient(
+                ErrorKind::Protocol,
+                status,
+                format!("order response body is larger than {MAX_BODY_BYTES} bytes"),
+                None,
+            ),
+            BodyError::Read(e) => {
+                transient(request_error_kind(&e), 0, describe_request_error(&e), None)
+            }
+        })
 }
 
 /// Turns an HTTP answer into a snapshot or a classified error.

@@ -246,20 +246,15 @@ impl Restorer {
     }
 }
 
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(format!(
-                        "the Events API answer is larger than {MAX_BODY_BYTES} bytes"
-                    ));
-                }
-                body.extend_from_slice(&chunk);
+async fn read_body(response: reqwest::Response) -> Result<Vec<u8>, String> {
+    crate::api::read_capped(response, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| match e {
+            crate::api::BodyError::TooLarge => {
+                format!("the Events API answer is larger than {MAX_BODY_BYTES} bytes")
             }
-            Ok(None) => return Ok(body),
-            Err(e) => return Err(format!("reading the Events API answer failed: {e}")),
-        }
-    }
+            crate::api::BodyError::Read(e) => {
+                format!("reading the Events API answer failed: {e}")
+            }
+        })
 }
