@@ -26,6 +26,7 @@ fn engine(config: Config) -> Engine {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wss_and_https_work_with_the_configured_ca_as_text_and_as_a_file() {
+    let _watchdog = watchdog::arm();
     capture_log();
     let ca = TestCa::new("xo test CA");
     let site = Site::start(Some(ca.server(&["localhost", "127.0.0.1"], false))).await;
@@ -91,6 +92,7 @@ fn names_the_reason(message: &str, expect: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_ca_is_refused() {
+    let _watchdog = watchdog::arm();
     let trusted = TestCa::new("trusted CA");
     let other = TestCa::new("someone else's CA");
     refuses(
@@ -103,6 +105,7 @@ async fn an_untrusted_ca_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_host_name_is_refused() {
+    let _watchdog = watchdog::arm();
     let ca = TestCa::new("xo test CA");
     refuses(
         ca.server(&["store.example"], false),
@@ -114,6 +117,7 @@ async fn a_wrong_host_name_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_certificate_is_refused() {
+    let _watchdog = watchdog::arm();
     let ca = TestCa::new("xo test CA");
     refuses(ca.server(&["127.0.0.1"], true), &ca, "expired").await;
 }
@@ -146,6 +150,7 @@ async fn works_through_trusting(proxy_url: &str, tls: bool, ca: &TestCa) {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_connect_proxy_carries_socket_and_polling() {
+    let _watchdog = watchdog::arm();
     if !require("tinyproxy") {
         return;
     }
@@ -158,6 +163,7 @@ async fn http_connect_proxy_carries_socket_and_polling() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_proxy_carries_socket_and_polling() {
+    let _watchdog = watchdog::arm();
     if !require("tinyproxy") {
         return;
     }
@@ -180,6 +186,7 @@ async fn https_proxy_carries_socket_and_polling() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_proxy_with_credentials_works_and_never_shows_them() {
+    let _watchdog = watchdog::arm();
     if !require("tinyproxy") {
         return;
     }
@@ -227,6 +234,7 @@ async fn http_proxy_with_credentials_works_and_never_shows_them() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socks5_proxies_carry_socket_and_polling() {
+    let _watchdog = watchdog::arm();
     if !require("microsocks") {
         return;
     }
@@ -249,6 +257,7 @@ async fn socks5_proxies_carry_socket_and_polling() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_that_refuses_connect_leaves_polling_working() {
+    let _watchdog = watchdog::arm();
     if !require("tinyproxy") {
         return;
     }
@@ -308,6 +317,7 @@ async fn black_hole_v6(port: u16) -> (tokio::net::TcpListener, Vec<tokio::net::T
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_ipv6_address_costs_the_happy_eyeballs_delay_not_the_timeout() {
+    let _watchdog = watchdog::arm();
     let site = Site::start(None).await;
     let port = site.front.addr().port();
     let (_hole, _held) = black_hole_v6(port).await;
@@ -355,6 +365,7 @@ async fn a_dead_ipv6_address_costs_the_happy_eyeballs_delay_not_the_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipv6_literals_are_dialed() {
+    let _watchdog = watchdog::arm();
     let v6 = tokio::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0))
         .await
         .unwrap();
@@ -394,6 +405,7 @@ fn configure_with(adjust: impl FnOnce(&mut xo_config)) -> (xo_result, String) {
 
 #[test]
 fn bad_network_settings_are_invalid_arguments() {
+    let _watchdog = watchdog::arm();
     let secret = "Hunter2-proxy-pw";
     let bad_proxies = [
         format!("htp://u:{secret}@127.0.0.1:3128"),

@@ -27,6 +27,7 @@ fn clear_proxy_env() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn environment_proxies_apply_to_socket_and_http() {
+    let _watchdog = watchdog::arm();
     if !require("tinyproxy") || !require("microsocks") {
         return;
     }

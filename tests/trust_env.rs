@@ -11,6 +11,7 @@ use xo_tracker::{Engine, Outcome};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_system_store_falls_back_to_the_bundled_roots() {
+    let _watchdog = watchdog::arm();
     capture_log();
     let empty = std::env::temp_dir().join(format!("xo-empty-store-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();

@@ -13,8 +13,10 @@ use tokio::sync::mpsc;
 use xo_sim::{Front, OrderSpec, Sim, SimConfig, TlsIdentity};
 use xo_tracker::{Config, Engine, Event, EventKind, Outcome, Token, TransportState};
 
-pub const PROJECT: i64 = 1001;
-pub const TOKEN: &str = "test-jwt-0123456789";
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::{transports, watchdog, PROJECT, TOKEN};
+
 /// Where the test proxies bind their outgoing connections: a front that sees this address knows
 /// the connection came through the proxy.
 pub const PROXY_EGRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
@@ -195,14 +197,6 @@ pub fn check(engine: &Engine, order_id: i64) -> Recorder {
         .check(order_id, Token::new(TOKEN).unwrap(), listener)
         .expect("check");
     rec
-}
-
-pub fn transports(events: &[Event]) -> Vec<TransportState> {
-    events
-        .iter()
-        .filter(|e| e.kind == EventKind::TransportChanged)
-        .filter_map(|e| e.transport)
-        .collect()
 }
 
 pub fn last(events: &[Event]) -> &Event {
