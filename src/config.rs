@@ -351,6 +351,7 @@ mod tests {
 
     #[test]
     fn network_fields() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut c = Config::new(1);
         c.proxy_url = Some("gopher://u:hunter2@proxy:70".into());
         let e = c.validate().unwrap_err();

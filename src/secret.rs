@@ -208,6 +208,7 @@ mod tests {
     /// The fast pass marks exactly the windows the obvious set-of-windows method marks.
     #[test]
     fn the_fast_pass_matches_the_obvious_method() {
+        let _watchdog = crate::test_watchdog::arm();
         fn obvious(text: &str, secret: &str) -> Vec<bool> {
             let windows: std::collections::HashSet<&[u8]> =
                 secret.as_bytes().windows(MIN_LEAK_CHARS).collect();

@@ -222,6 +222,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_bundles() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut c = Config::new(1);
         c.ca_bundle_pem = Some("not pem".into());
         assert!(extra_roots(&c).unwrap_err().contains("no PEM certificate"));
@@ -236,6 +237,7 @@ mod tests {
 
     #[test]
     fn builds_a_configuration() {
+        let _watchdog = crate::test_watchdog::arm();
         let trust = client_config(Vec::new()).unwrap();
         assert!(trust.describe().starts_with("TLS trust: "));
         assert!(trust.config.alpn_protocols.is_empty());

@@ -3,6 +3,9 @@
 //! a `Retry-After` wait is spread beyond (never before) what the server asked, and a GET off the
 //! polling grid moves the grid so that GETs stay at least an interval apart.
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 use std::time::Duration;
 
 use xo_tracker::api::{ApiError, OrderSnapshot};
@@ -111,6 +114,7 @@ fn gaps(gets: &[Time]) -> Vec<Duration> {
 /// next ones every interval; over many trackers the first polls spread across the interval.
 #[test]
 fn the_first_poll_after_a_socket_loss_is_spread_over_one_interval() {
+    let _watchdog = watchdog::arm();
     let interval = Timing::default().poll_interval;
     let mut offsets = Vec::new();
     for seed in 0..300 {
@@ -142,6 +146,7 @@ fn the_first_poll_after_a_socket_loss_is_spread_over_one_interval() {
 /// W + min(W, interval); right after, the next poll is a full interval later.
 #[test]
 fn retry_after_is_honoured_spread_and_the_next_poll_spaced() {
+    let _watchdog = watchdog::arm();
     let interval = Timing::default().poll_interval;
     let wait = Duration::from_secs(7);
     let mut retries = Vec::new();

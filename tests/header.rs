@@ -45,6 +45,7 @@ fn header_declares_every_exported_function() {
 
 #[test]
 fn header_guards_every_stdc_version_test() {
+    let _watchdog = watchdog::arm();
     let header = include_str!("../include/xo_tracker.h");
     let uses = header.matches("__STDC_VERSION__ >=").count();
     let guarded = header

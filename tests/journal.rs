@@ -87,6 +87,7 @@ async fn resume(engine: &Engine, t: &str) -> Vec<xo_tracker::Event> {
 
 #[tokio::test(start_paused = true)]
 async fn done_is_redelivered_after_restarts_until_acknowledged_then_never() {
+    let _watchdog = common::watchdog::arm();
     let dir = TempDir::new();
     let sim = xo_sim::Sim::start(Default::default()).await.unwrap();
     sim.add_order(OrderSpec::new(11).then_after(Duration::from_secs(1), "done"));
@@ -141,6 +142,7 @@ async fn done_is_redelivered_after_restarts_until_acknowledged_then_never() {
 
 #[tokio::test(start_paused = true)]
 async fn unfinished_orders_are_resumed_and_other_finals_forgotten() {
+    let _watchdog = common::watchdog::arm();
     let dir = TempDir::new();
     let sim = xo_sim::Sim::start(Default::default()).await.unwrap();
     sim.add_order(OrderSpec::new(21));
@@ -176,6 +178,7 @@ async fn unfinished_orders_are_resumed_and_other_finals_forgotten() {
 
 #[tokio::test(start_paused = true)]
 async fn acknowledging_inside_the_callback_and_resume_skips_live_orders() {
+    let _watchdog = common::watchdog::arm();
     let dir = TempDir::new();
     let sim = xo_sim::Sim::start(Default::default()).await.unwrap();
     sim.add_order(OrderSpec::new(31).then_after(Duration::from_secs(2), "done"));
@@ -209,6 +212,7 @@ async fn acknowledging_inside_the_callback_and_resume_skips_live_orders() {
 
 #[tokio::test(start_paused = true)]
 async fn a_second_user_of_the_directory_is_refused_and_tracking_still_works() {
+    let _watchdog = common::watchdog::arm();
     let dir = TempDir::new();
     let sim = xo_sim::Sim::start(Default::default()).await.unwrap();
     sim.add_order(OrderSpec::new(41).status("done"));
@@ -236,6 +240,7 @@ async fn a_second_user_of_the_directory_is_refused_and_tracking_still_works() {
 
 #[tokio::test(start_paused = true)]
 async fn an_unusable_directory_means_memory_only_with_one_clear_error() {
+    let _watchdog = common::watchdog::arm();
     let dir = TempDir::new();
     std::fs::write(&dir.0, b"a file, not a directory").unwrap();
     let sim = xo_sim::Sim::start(Default::default()).await.unwrap();
@@ -254,6 +259,7 @@ async fn an_unusable_directory_means_memory_only_with_one_clear_error() {
 
 #[tokio::test(start_paused = true)]
 async fn without_a_journal_nothing_changes() {
+    let _watchdog = common::watchdog::arm();
     let sim = xo_sim::Sim::start(Default::default()).await.unwrap();
     let engine = Engine::new(
         config_for(&sim, Transport::Centrifugo),

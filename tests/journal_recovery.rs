@@ -3,6 +3,9 @@
 //! (short writes, fsync errors, ENOSPC, failed compactions, power loss) plugged in through the
 //! `Storage` trait never loses a committed record nor makes the journal fail to open.
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 use std::io;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -303,6 +306,7 @@ proptest! {
 
 #[test]
 fn enospc_at_open_means_memory_only_with_a_clear_problem() {
+    let _watchdog = watchdog::arm();
     let disk = Arc::new(Mutex::new(Disk::default()));
     let journal = Journal::with_storage(Box::new(FaultyStorage::new(
         disk,
@@ -319,6 +323,7 @@ fn enospc_at_open_means_memory_only_with_a_clear_problem() {
 
 #[test]
 fn the_encoding_is_stable() {
+    let _watchdog = watchdog::arm();
     // A file written by this version must open in later ones: pin the bytes of one record.
     let bytes = record::encode(&Op::Ack { order: 7 });
     assert_eq!(&bytes[8..], br#"{"o":7,"t":"ack"}"#);

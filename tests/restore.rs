@@ -103,6 +103,7 @@ impl Deliveries {
 
 #[tokio::test(start_paused = true)]
 async fn restored_once_redelivered_until_acknowledged_then_processed() {
+    let _watchdog = common::watchdog::arm();
     let dir = temp_dir();
     let sim = Sim::start(Default::default()).await.unwrap();
     let gems = json!({"id": 1, "order_id": 701, "items": [{"sku": "gems", "quantity": 5, "amount": "4.99"}]});
@@ -202,6 +203,7 @@ async fn restored_once_redelivered_until_acknowledged_then_processed() {
 
 #[tokio::test(start_paused = true)]
 async fn acknowledged_orders_are_not_restored_and_faults_are_retried_at_the_interval() {
+    let _watchdog = common::watchdog::arm();
     let dir = temp_dir();
     let sim = Sim::start(Default::default()).await.unwrap();
     sim.add_order(OrderSpec::new(801).status("done"));

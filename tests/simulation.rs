@@ -12,6 +12,9 @@
 //! printing its world and trace), `XO_SIM_SECS` (wall-time bound, default 150 s),
 //! `XO_SIM_FIRST` (first seed, default 0).
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 #[path = "simulation/run.rs"]
 mod run;
 #[path = "simulation/shrink.rs"]
@@ -68,6 +71,7 @@ struct Stats {
 
 #[test]
 fn simulation() {
+    let _watchdog = watchdog::arm_for(std::time::Duration::from_secs(400));
     if let Some(seed) = env_u64("XO_SIM_SEED") {
         let world = World::generate(seed);
         let (trace, violation) = shrink::trace(&world);
@@ -308,6 +312,7 @@ fn http(
 /// the next grid tick 2999 ms later (poll interval 3 s).
 #[test]
 fn regression_seed_58_polls_stay_an_interval_apart_after_retry_after() {
+    let _watchdog = watchdog::arm_for(std::time::Duration::from_secs(400));
     let items = vec![http(
         1838,
         5098,
@@ -324,6 +329,7 @@ fn regression_seed_58_polls_stay_an_interval_apart_after_retry_after() {
 /// the contents wait: TIMED_OUT for a delivered order.
 #[test]
 fn regression_seed_44_done_survives_a_deadline_in_the_contents_wait() {
+    let _watchdog = watchdog::arm_for(std::time::Duration::from_secs(400));
     let timing = xo_tracker::Timing {
         overall_deadline: Duration::from_secs(1),
         ..Default::default()
@@ -351,6 +357,7 @@ fn regression_seed_44_done_survives_a_deadline_in_the_contents_wait() {
 /// 534 ms later.
 #[test]
 fn regression_seed_380_retry_after_delays_contents_requests() {
+    let _watchdog = watchdog::arm_for(std::time::Duration::from_secs(400));
     let items = vec![
         http(
             206,
@@ -376,6 +383,7 @@ fn regression_seed_380_retry_after_delays_contents_requests() {
 /// started a token wait for the new token, and tracking ended UNAUTHORIZED.
 #[test]
 fn regression_seed_603_a_401_to_the_old_token_retries_with_the_new_one() {
+    let _watchdog = watchdog::arm_for(std::time::Duration::from_secs(400));
     let timing = xo_tracker::Timing {
         poll_interval: Duration::from_millis(50),
         token_wait: Duration::ZERO,

@@ -182,11 +182,13 @@ mod tests {
 
     #[test]
     fn crc_matches_the_standard_check_value() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
 
     #[test]
     fn round_trips_and_stops_at_a_torn_tail() {
+        let _watchdog = crate::test_watchdog::arm();
         let ops = vec![
             Op::Track {
                 order: 5,

@@ -69,6 +69,7 @@ mod tests {
 
     #[test]
     fn reads_sub_from_a_jwt_and_scopes_other_tokens_together() {
+        let _watchdog = crate::test_watchdog::arm();
         // {"sub":"player-1","exp":1}
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGF5ZXItMSIsImV4cCI6MX0.c2ln";
         assert_eq!(user_key(jwt), "sub:player-1");
@@ -80,6 +81,7 @@ mod tests {
 
     #[test]
     fn decodes_base64url() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(base64url_decode("aGVsbG8").unwrap(), b"hello");
         assert_eq!(base64url_decode("aGVsbG8=").unwrap(), b"hello");
         assert!(base64url_decode("a b").is_none());

@@ -131,6 +131,7 @@ mod tests {
 
     #[test]
     fn redacts_credentials() {
+        let _watchdog = crate::test_watchdog::arm();
         assert_eq!(
             redact("http://user:s3cret@proxy:3128"),
             "http://***@proxy:3128"
@@ -145,6 +146,7 @@ mod tests {
 
     #[test]
     fn validates_urls_without_leaking() {
+        let _watchdog = crate::test_watchdog::arm();
         for good in [
             "http://127.0.0.1:3128",
             "https://proxy.example:443",
@@ -168,6 +170,7 @@ mod tests {
 
     #[test]
     fn explicit_rules_apply_to_loopback_and_carry_auth() {
+        let _watchdog = crate::test_watchdog::arm();
         let rules = ProxyRules::new(Some("socks5h://user:pw@127.0.0.1:1080"), true);
         let i = rules.intercept("127.0.0.1", 8080, false).unwrap();
         assert_eq!(i.uri().scheme_str(), Some("socks5h"));

@@ -119,6 +119,7 @@ mod tests {
 
     #[tokio::test]
     async fn literals_and_hook() {
+        let _watchdog = crate::test_watchdog::arm();
         let hook = ResolveHook(Arc::new(|host: &str| {
             (host == "dual.test")
                 .then(|| vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()])

@@ -214,6 +214,7 @@ mod tests {
 
     #[test]
     fn reads_both_shapes_and_skips_what_it_cannot_trust() {
+        let _watchdog = crate::test_watchdog::arm();
         let body = br#"{"events":[
           {"id":1,"status":0,"data":{"notification_type":"order_paid","order":{"id":501,"currency":"USD","amount":"3.98"},
              "items":[{"sku":"gems","quantity":2,"type":"virtual_good","amount":"3.98"}],"billing":{"settings":{"project_id":1001}}}},

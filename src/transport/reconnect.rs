@@ -134,6 +134,7 @@ mod tests {
     /// Once capped, delays come from the upper half of the window, still within [min, max].
     #[test]
     fn capped_delays_stay_in_the_upper_half_of_the_window() {
+        let _watchdog = crate::test_watchdog::arm();
         let mut p = policy();
         let delays: Vec<Duration> = (0..200).map(|_| p.failed(Time::ZERO)).collect();
         assert!(delays[0] <= Duration::from_millis(1000), "{:?}", delays[0]);
